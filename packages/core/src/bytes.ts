@@ -69,7 +69,11 @@ export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
 
 /** WebCrypto wants an ArrayBuffer-backed view; this copies only when the view is a slice. */
 export function asBufferSource(bytes: Uint8Array): Uint8Array<ArrayBuffer> {
-  if (bytes.buffer instanceof ArrayBuffer && bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength) {
+  if (
+    bytes.buffer instanceof ArrayBuffer &&
+    bytes.byteOffset === 0 &&
+    bytes.byteLength === bytes.buffer.byteLength
+  ) {
     return bytes as Uint8Array<ArrayBuffer>;
   }
   return new Uint8Array(bytes) as Uint8Array<ArrayBuffer>;

@@ -18,7 +18,10 @@ export class ParseError extends CloisterError {
   readonly offset: number | undefined;
 
   constructor(code: string, field: string, message: string, offset?: number) {
-    super(code, offset === undefined ? `${field}: ${message}` : `${field} at offset ${offset}: ${message}`);
+    super(
+      code,
+      offset === undefined ? `${field}: ${message}` : `${field} at offset ${offset}: ${message}`,
+    );
     this.field = field;
     this.offset = offset;
   }

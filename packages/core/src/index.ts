@@ -1,2 +1,3 @@
+export * from "./attest/index.js";
 export * from "./bytes.js";
 export * from "./errors.js";

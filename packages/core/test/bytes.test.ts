@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import fc from "fast-check";
 import { fromBase64Url, fromHex, toBase64Url, toHex } from "@cloister/core";
+import fc from "fast-check";
 
 test("hex and base64url round-trip any bytes", () => {
   fc.assert(

@@ -1,0 +1,32 @@
+import { HARDWARE_PLATFORMS, type Platform } from "./types.js";
+
+/**
+ * What a relying party accepts. Everything absent is "not pinned": the check is reported as
+ * skipped or as a warning, never silently passed.
+ */
+export interface Policy {
+  /** Platforms accepted. `simulated` must be listed explicitly and needs a pinned root. */
+  readonly platforms: readonly Platform[];
+  /** Public keys (JWK) of simulated roots the caller trusts. Only used when `simulated` is allowed. */
+  readonly simulatedRoots?: readonly JsonWebKey[];
+  /** Allowed launch measurements, lower-case hex. */
+  readonly measurements?: readonly string[];
+  /** Allowed hardware identities (chip IDs). Pinning them defeats relayed evidence. */
+  readonly hardwareIds?: readonly string[];
+  /** Debug-enabled TEEs expose their memory to the host; refused unless this is true. */
+  readonly allowDebug?: boolean;
+  /** Pins on the workload manifest bound into the evidence. */
+  readonly workload?: WorkloadPins;
+}
+
+export interface WorkloadPins {
+  /** Allowed Cloister code digests ("sha256:<hex>"). */
+  readonly codeDigests?: readonly string[];
+  /** Allowed configuration digests ("sha256:<hex>"). */
+  readonly configDigests?: readonly string[];
+  /** Every served model's digest must be one of these ("sha256:<hex>"). */
+  readonly modelDigests?: readonly string[];
+}
+
+/** Secure by default: hardware TEEs only, debug refused, nothing simulated. */
+export const DEFAULT_POLICY: Policy = Object.freeze({ platforms: HARDWARE_PLATFORMS });
