@@ -11,6 +11,18 @@ export function simulatedRootId(root: JsonWebKey): Promise<string> {
   return calculateJwkThumbprint(root as JWK, "sha256");
 }
 
+/** A malformed pin is the policy's fault, not the evidence's, and is reported as such. */
+async function pinnedRootId(root: JsonWebKey): Promise<string> {
+  try {
+    return await simulatedRootId(root);
+  } catch {
+    throw new VerificationError(
+      "policy.simulated_root",
+      "A simulated root the policy pins is not a valid public JWK.",
+    );
+  }
+}
+
 async function verify(evidence: Evidence, context: VerifyContext): Promise<VerifiedEvidence> {
   if (evidence.format !== SIMULATED_FORMAT) {
     throw new VerificationError(
@@ -22,7 +34,7 @@ async function verify(evidence: Evidence, context: VerifyContext): Promise<Verif
   const kid = parsed.header.kid;
   let root: JsonWebKey | undefined;
   for (const candidate of context.simulatedRoots) {
-    if ((await simulatedRootId(candidate)) === kid) root = candidate;
+    if ((await pinnedRootId(candidate)) === kid) root = candidate;
   }
   if (root === undefined) {
     throw new VerificationError(

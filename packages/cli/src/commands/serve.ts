@@ -1,0 +1,150 @@
+import { short } from "@cloister/core";
+import type { Backend, Engine } from "@cloister/server";
+import { cloisterConfigDir } from "@cloister/server/tee";
+import { Command, InvalidArgumentError, Option } from "@commander-js/extra-typings";
+import { forgetLocalServer, recordLocalServer } from "../local-server.js";
+import { INSECURE_NOTICE } from "../report.js";
+
+export function serveCommand(): Command {
+  return new Command("serve")
+    .description(
+      "Run a Cloister workload: attested, end-to-end-encrypted OpenAI-compatible inference.",
+    )
+    .option(
+      "--model <path.gguf>",
+      "serve this GGUF model (repeatable; default: the embedded Moby-Dick demo model)",
+      collect,
+    )
+    .option(
+      "--no-embeddings",
+      "do not serve the embedded Universal Sentence Encoder embeddings model",
+    )
+    .option(
+      "--upstream <url>",
+      "front an OpenAI-compatible engine (vLLM, llama-server) running inside the same TEE instead",
+    )
+    .option("--host <host>", "address to listen on", "127.0.0.1")
+    .option("--port <port>", "port to listen on (0 picks a free one)", integer, 8080)
+    .option("--parallel <n>", "generations run at once", integer, 1)
+    .option(
+      "--max-waiting <n>",
+      "requests that may wait for a free slot before the server answers busy",
+      integer,
+      64,
+    )
+    .option("--threads <n>", "CPU threads per model (default: chosen from the model size)", integer)
+    .option(
+      "--context <tokens>",
+      "context window per sequence (default: the model's own, capped)",
+      integer,
+    )
+    .addOption(
+      new Option("--gpu <mode>", "use a GPU when present")
+        .choices(["auto", "off"] as const)
+        .default("auto" as const),
+    )
+    .option("--simulate", "use the simulated TEE even where hardware is available (INSECURE)")
+    .option(
+      "--insecure-plaintext",
+      "ALSO serve the OpenAI routes unencrypted (development only: anyone on the path reads prompts)",
+    )
+    .option(
+      "--replay-window <seconds>",
+      "how far a request's date may be from this clock",
+      integer,
+      60,
+    )
+    .option(
+      "--log-level <level>",
+      "fatal, error, warn, info, debug (request logs at info; bodies are never logged)",
+      "warn",
+    )
+    .addHelpText(
+      "after",
+      "\nExamples:\n  cloister serve                          # the embedded demo models on 127.0.0.1:8080\n  cloister serve --model ./qwen2.5-0.5b-instruct-q4_k_m.gguf --port 9000\n  cloister serve --upstream http://127.0.0.1:8000   # front vLLM in the same TEE",
+    )
+    .action(async (options) => {
+      const configDir = cloisterConfigDir();
+      if (options.insecurePlaintext) {
+        process.stderr.write(
+          "WARNING: --insecure-plaintext serves prompts and completions UNENCRYPTED on /v1/*. Never use it in production.\n",
+        );
+      }
+      // Loaded here, not at start-up: the engines are heavy and only `serve` needs them.
+      const { startWorkload } = await import("@cloister/server");
+      const backend = await loadBackend(options);
+      const workload = await startWorkload({
+        backend,
+        host: options.host,
+        port: options.port,
+        parallel: options.parallel,
+        maxWaiting: options.maxWaiting,
+        insecurePlaintext: options.insecurePlaintext === true,
+        replayWindowMs: options.replayWindow * 1000,
+        configDir,
+        logger: { level: options.logLevel },
+        preferSimulated: options.simulate === true,
+      });
+      await recordLocalServer(configDir, workload.url);
+      const tee = workload.provider;
+      const lines = [
+        `Cloister ${workload.manifest.cloister} listening on ${workload.url}`,
+        `  TEE       ${tee.description}${tee.platform === "simulated" ? `\n            ${INSECURE_NOTICE}` : ""}`,
+        ...workload.manifest.models.map(
+          (m) => `  model     ${m.id} (${m.kind}) ${short(m.digest)}`,
+        ),
+        `  code      ${short(workload.manifest.code)}`,
+        `  endpoint  ${workload.url}/v1/attestation (evidence + manifest), ${workload.url}/v1/ohttp (encrypted requests only)`,
+        "",
+        `Try:  npx cloister chat "Call me Ishmael"`,
+      ];
+      process.stdout.write(`${lines.join("\n")}\n`);
+      const stop = async () => {
+        await workload.close();
+        await forgetLocalServer(configDir);
+        process.exit(0);
+      };
+      process.once("SIGINT", stop);
+      process.once("SIGTERM", stop);
+    });
+}
+
+async function loadBackend(options: {
+  model?: string[];
+  embeddings: boolean;
+  upstream?: string;
+  threads?: number;
+  context?: number;
+  gpu: "auto" | "off";
+  parallel: number;
+}): Promise<Backend> {
+  if (options.upstream !== undefined) return { kind: "upstream", url: new URL(options.upstream) };
+  const { DEFAULT_CHAT_MODEL_PATH, loadLlamaEngine, loadUseLiteEngine } = await import(
+    "@cloister/server"
+  );
+  const engines: Engine[] = [];
+  for (const modelPath of options.model ?? [DEFAULT_CHAT_MODEL_PATH]) {
+    engines.push(
+      await loadLlamaEngine({
+        modelPath,
+        gpu: options.gpu === "off" ? false : "auto",
+        parallel: options.parallel,
+        ...(options.threads === undefined ? {} : { threads: options.threads }),
+        ...(options.context === undefined ? {} : { contextSize: options.context }),
+      }),
+    );
+  }
+  if (options.embeddings) engines.push(await loadUseLiteEngine());
+  return { kind: "engines", engines };
+}
+
+function collect(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value];
+}
+
+export function integer(value: string): number {
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || n < 0)
+    throw new InvalidArgumentError(`"${value}" is not a non-negative integer.`);
+  return n;
+}

@@ -1,0 +1,124 @@
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import {
+  CloisterError,
+  DEFAULT_POLICY,
+  HARDWARE_PLATFORMS,
+  type Policy,
+  simulatedRootId,
+} from "@cloister/core";
+import { readSimulatedRoot, SIMULATED_ROOT_FILES } from "@cloister/server/tee";
+import { Option } from "@commander-js/extra-typings";
+
+/** Flags every verifying command shares (chat, attest, proxy). */
+export const policyOptions = [
+  new Option(
+    "--policy <file>",
+    "a JSON policy file (platforms, measurements, hardwareIds, allowDebug, workload pins)",
+  ),
+  new Option(
+    "--allow-simulated <root.pem>",
+    "accept simulated evidence signed by this root (INSECURE; repeatable)",
+  ).argParser(collect),
+  new Option("--measurement <hex>", "accept only this launch measurement (repeatable)").argParser(
+    collect,
+  ),
+  new Option(
+    "--model-digest <sha256:hex>",
+    "accept only workloads whose every model has this digest (repeatable)",
+  ).argParser(collect),
+  new Option("--no-local-root", "do not trust this machine's own simulated root automatically"),
+] as const;
+
+export interface PolicyFlags {
+  readonly policy?: string;
+  readonly allowSimulated?: string[];
+  readonly measurement?: string[];
+  readonly modelDigest?: string[];
+  readonly localRoot?: boolean;
+}
+
+export interface ResolvedPolicy {
+  readonly policy: Policy;
+  /** Why simulated evidence may be accepted, for the INSECURE notice; undefined when it is not. */
+  readonly simulatedBecause?: string;
+}
+
+function collect(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value];
+}
+
+/**
+ * The policy the CLI verifies with: the default (hardware only) or --policy, plus the flags.
+ * Developer convenience that does not weaken anything: this machine's own simulated root (the
+ * one `cloister serve` created here) is pinned automatically, so a local demo works, and the
+ * output says INSECURE. Any other simulated root must be given with --allow-simulated.
+ */
+export async function resolvePolicy(
+  flags: PolicyFlags,
+  configDir: string,
+): Promise<ResolvedPolicy> {
+  const base = flags.policy === undefined ? DEFAULT_POLICY : await readPolicyFile(flags.policy);
+  const roots = [...(base.simulatedRoots ?? [])];
+  const reasons: string[] = [];
+  for (const path of flags.allowSimulated ?? []) {
+    roots.push(await readSimulatedRoot(path));
+    reasons.push(`--allow-simulated ${path}`);
+  }
+  if (flags.localRoot !== false) {
+    const own = await ownRoot(configDir);
+    if (own !== undefined) {
+      roots.push(own);
+      reasons.push(
+        `this machine's own simulated root ${(await simulatedRootId(own)).slice(0, 12)}…`,
+      );
+    }
+  }
+  const platforms =
+    roots.length > 0 && !base.platforms.includes("simulated")
+      ? [...base.platforms, "simulated" as const]
+      : base.platforms;
+  const policy: Policy = {
+    ...base,
+    platforms,
+    ...(roots.length > 0 ? { simulatedRoots: roots } : {}),
+    ...(flags.measurement === undefined
+      ? {}
+      : { measurements: flags.measurement.map((m) => m.toLowerCase()) }),
+    ...(flags.modelDigest === undefined
+      ? {}
+      : { workload: { ...base.workload, modelDigests: flags.modelDigest } }),
+  };
+  return reasons.length === 0 ? { policy } : { policy, simulatedBecause: reasons.join(", ") };
+}
+
+async function ownRoot(configDir: string): Promise<JsonWebKey | undefined> {
+  try {
+    return await readSimulatedRoot(join(configDir, SIMULATED_ROOT_FILES.publicJwk));
+  } catch {
+    return undefined;
+  }
+}
+
+async function readPolicyFile(path: string): Promise<Policy> {
+  let value: unknown;
+  try {
+    value = JSON.parse(await readFile(path, "utf8"));
+  } catch (error) {
+    throw new CloisterError("policy.file", `Could not read the policy file ${path} as JSON.`, {
+      cause: error,
+    });
+  }
+  const policy = value as Partial<Policy>;
+  if (
+    typeof value !== "object" ||
+    value === null ||
+    (policy.platforms !== undefined && !Array.isArray(policy.platforms))
+  ) {
+    throw new CloisterError(
+      "policy.file",
+      `The policy file ${path} must be a JSON object whose "platforms" is a list.`,
+    );
+  }
+  return { ...policy, platforms: policy.platforms ?? HARDWARE_PLATFORMS };
+}

@@ -1,0 +1,57 @@
+import {
+  ATTESTATION_PATH,
+  CloisterError,
+  DEFAULT_POLICY,
+  type Policy,
+  parseBundle,
+  toHex,
+  verifyWorkload,
+  type WorkloadVerification,
+} from "@cloister/core";
+
+export interface FetchAttestationOptions {
+  readonly policy?: Policy;
+  /** Ask for fresh evidence bound to this nonce. */
+  readonly nonce?: Uint8Array;
+  readonly fetch?: typeof fetch;
+  readonly now?: Date;
+}
+
+/**
+ * GET the attestation bundle and run the whole check (evidence, binding, manifest pins).
+ * Returns the verification whatever its verdict; callers decide what to do with a refusal.
+ */
+export async function fetchAttestation(
+  url: string | URL,
+  options: FetchAttestationOptions = {},
+): Promise<WorkloadVerification> {
+  const target = new URL(ATTESTATION_PATH, url);
+  if (options.nonce !== undefined) target.searchParams.set("nonce", toHex(options.nonce));
+  const doFetch = options.fetch ?? globalThis.fetch;
+  let response: Response;
+  try {
+    response = await doFetch(target, { headers: { accept: "application/json" } });
+  } catch (error) {
+    throw new CloisterError(
+      "attestation.unreachable",
+      `Could not reach ${target.origin}: is a Cloister workload running there?`,
+      { cause: error },
+    );
+  }
+  if (!response.ok) {
+    throw new CloisterError(
+      "attestation.http",
+      `${target.href} answered ${response.status} ${response.statusText}.`,
+    );
+  }
+  let json: unknown;
+  try {
+    json = await response.json();
+  } catch {
+    throw new CloisterError("attestation.http", `${target.href} did not answer with JSON.`);
+  }
+  return verifyWorkload(parseBundle(json), options.policy ?? DEFAULT_POLICY, {
+    now: options.now ?? new Date(),
+    ...(options.nonce === undefined ? {} : { nonce: options.nonce }),
+  });
+}

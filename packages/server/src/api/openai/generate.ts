@@ -1,0 +1,127 @@
+import { randomUUID } from "node:crypto";
+import { CloisterError } from "@cloister/core";
+import type {
+  ChatEngine,
+  FinishReason,
+  GenerateOptions,
+  Generation,
+} from "../../engines/engine.js";
+import { QueueFullError, type WorkQueue } from "../../engines/work-queue.js";
+import type { InnerResponse } from "../inner.js";
+import { PushStream } from "../push-stream.js";
+import { openAiError } from "./errors.js";
+import { json, SSE_DONE, sseEvent } from "./json.js";
+
+/** How one OpenAI generation endpoint shapes its bodies (chat vs legacy completions). */
+export interface GenerationShape {
+  readonly idPrefix: string;
+  /** The non-streamed body. */
+  whole(meta: Meta, generation: Generation): unknown;
+  /** One streamed chunk: a piece of text, or (with `finish`) the closing chunk. */
+  chunk(meta: Meta, text: string, finish: FinishReason | null, first: boolean): unknown;
+  /** The usage-only chunk sent last when the caller asked for `stream_options.include_usage`. */
+  usageChunk(meta: Meta, generation: Generation): unknown;
+}
+
+export interface Meta {
+  readonly id: string;
+  readonly created: number;
+  readonly model: string;
+}
+
+export interface GenerationJob {
+  readonly engine: ChatEngine;
+  readonly queue: WorkQueue;
+  readonly signal: AbortSignal;
+  readonly stream: boolean;
+  readonly includeUsage: boolean;
+  readonly sampling: Omit<GenerateOptions, "signal" | "onText">;
+  readonly run: (engine: ChatEngine, options: GenerateOptions) => Promise<Generation>;
+}
+
+export function usage(g: Generation) {
+  return {
+    prompt_tokens: g.promptTokens,
+    completion_tokens: g.completionTokens,
+    total_tokens: g.promptTokens + g.completionTokens,
+  };
+}
+
+/**
+ * Runs a generation under the work queue and answers as a whole JSON body or as an SSE stream
+ * whose events are produced as the engine decodes text.
+ */
+export async function generate(job: GenerationJob, shape: GenerationShape): Promise<InnerResponse> {
+  let release: () => void;
+  try {
+    release = await job.queue.acquire(job.signal);
+  } catch (error) {
+    if (error instanceof QueueFullError)
+      return openAiError(503, "overloaded_error", "server_busy", error.message);
+    throw error;
+  }
+  const meta: Meta = {
+    id: `${shape.idPrefix}-${randomUUID()}`,
+    created: Math.floor(Date.now() / 1000),
+    model: job.engine.id,
+  };
+  const digest = job.engine.digest;
+  if (!job.stream) {
+    try {
+      const generation = await job.run(job.engine, { ...job.sampling, signal: job.signal });
+      return json(200, shape.whole(meta, generation), digest);
+    } catch (error) {
+      return engineError(error);
+    } finally {
+      release();
+    }
+  }
+  const events = new PushStream<Uint8Array>();
+  let first = true;
+  const onText = (text: string) => {
+    events.push(sseEvent(shape.chunk(meta, text, null, first)));
+    first = false;
+  };
+  job
+    .run(job.engine, { ...job.sampling, signal: job.signal, onText })
+    .then((generation) => {
+      events.push(sseEvent(shape.chunk(meta, "", generation.finishReason, first)));
+      if (job.includeUsage) events.push(sseEvent(shape.usageChunk(meta, generation)));
+      events.push(SSE_DONE);
+      events.end();
+    })
+    .catch((error: unknown) => {
+      // The stream has started: report the failure in-band, as OpenAI does, unless the caller left.
+      if (!job.signal.aborted) events.push(sseEvent({ error: errorBody(error) }));
+      events.end();
+    })
+    .finally(release);
+  return {
+    status: 200,
+    headers: [
+      ["content-type", "text/event-stream"],
+      ["cache-control", "no-cache"],
+    ],
+    body: events,
+    model: digest,
+  };
+}
+
+function errorBody(error: unknown) {
+  if (error instanceof CloisterError) {
+    return { message: error.message, type: "invalid_request_error", param: null, code: error.code };
+  }
+  return {
+    message: "The engine failed while generating.",
+    type: "server_error",
+    param: null,
+    code: "engine_error",
+  };
+}
+
+function engineError(error: unknown): InnerResponse {
+  const body = errorBody(error);
+  return error instanceof CloisterError
+    ? openAiError(400, "invalid_request_error", body.code, body.message)
+    : openAiError(500, "server_error", body.code, body.message);
+}

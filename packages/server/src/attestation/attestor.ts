@@ -1,0 +1,75 @@
+import {
+  type AttestationBundleJson,
+  CloisterError,
+  encodeBundle,
+  manifestReportData,
+  type WorkloadManifest,
+} from "@cloister/core";
+import type { EvidenceProvider } from "../tee/provider.js";
+import { TokenBucket } from "./token-bucket.js";
+
+export interface AttestorOptions {
+  /** Fresh-evidence requests allowed per second on average (hardware report requests are not free). */
+  readonly freshPerSecond?: number;
+  /** Burst of fresh-evidence requests allowed at once. */
+  readonly freshBurst?: number;
+}
+
+/** Fresh evidence was asked for more often than the rate limit allows. */
+export class RateLimitedError extends CloisterError {}
+
+/**
+ * Produces attestation bundles: evidence over report_data = H(label || JCS(manifest) [|| nonce]).
+ * Without a nonce the bundle is made once and reused; with one, fresh evidence is produced,
+ * within a rate limit.
+ */
+export class Attestor {
+  readonly #provider: EvidenceProvider;
+  readonly #manifest: WorkloadManifest;
+  readonly #fresh: TokenBucket;
+  #cached: Promise<AttestationBundleJson> | undefined;
+
+  constructor(
+    provider: EvidenceProvider,
+    manifest: WorkloadManifest,
+    options: AttestorOptions = {},
+  ) {
+    this.#provider = provider;
+    this.#manifest = manifest;
+    this.#fresh = new TokenBucket(options.freshBurst ?? 20, options.freshPerSecond ?? 10);
+  }
+
+  get provider(): EvidenceProvider {
+    return this.#provider;
+  }
+
+  bundle(nonce?: Uint8Array): Promise<AttestationBundleJson> {
+    if (nonce === undefined) {
+      this.#cached ??= this.#produce().catch((error: unknown) => {
+        this.#cached = undefined;
+        throw error;
+      });
+      return this.#cached;
+    }
+    if (!this.#fresh.take(Date.now())) {
+      return Promise.reject(
+        new RateLimitedError(
+          "attestation.rate_limited",
+          "Too many requests for fresh evidence; retry in a second or omit the nonce.",
+        ),
+      );
+    }
+    return this.#produce(nonce);
+  }
+
+  async #produce(nonce?: Uint8Array): Promise<AttestationBundleJson> {
+    const reportData = await manifestReportData(this.#manifest, nonce);
+    const { evidence, collateral } = await this.#provider.getEvidence(reportData);
+    return encodeBundle({
+      evidence,
+      collateral,
+      manifest: this.#manifest,
+      ...(nonce === undefined ? {} : { nonce }),
+    });
+  }
+}

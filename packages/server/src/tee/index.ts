@@ -1,0 +1,10 @@
+export { writeFileAtomic } from "./atomic-file.js";
+export * from "./config-dir.js";
+export * from "./configfs-tsm.js";
+export * from "./detect.js";
+export { TeeError } from "./errors.js";
+export * from "./gramine.js";
+export * from "./provider.js";
+export * from "./report-data.js";
+export * from "./simulated.js";
+export * from "./simulated-root.js";

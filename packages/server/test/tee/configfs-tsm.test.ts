@@ -1,0 +1,183 @@
+import assert from "node:assert/strict";
+import { mkdir, readdir } from "node:fs/promises";
+import { join } from "node:path";
+import { test } from "node:test";
+import { fromHex } from "@cloister/core";
+import { configfsTsmProvider, TeeError } from "../../src/tee/index.js";
+import { fakeTsm } from "./fake-tsm.js";
+import { tempDir } from "./temp.js";
+import { vector, vectorsMissing } from "./vectors.js";
+
+const REPORT_DATA = Uint8Array.from({ length: 64 }, (_, i) => 255 - i);
+
+async function root(): Promise<string> {
+  return join(await tempDir(), "sys", "kernel", "config", "tsm", "report");
+}
+
+test("SEV-SNP: a real report comes back byte for byte, with the certificate table", {
+  skip: vectorsMissing,
+}, async () => {
+  const report = await vector("sev-snp/go-sev-guest-milan/attestation.bin");
+  // The provider passes auxblob on without reading it; a VCEK stands in for a certificate table.
+  const certTable = await vector("sev-snp/go-sev-guest-milan/vcek.der");
+  // The report was made over 01 02 03 04 05 and zeros; asking for the same keeps the picture true.
+  const reportData = new Uint8Array(64);
+  reportData.set([1, 2, 3, 4, 5]);
+  const dir = await root();
+  const kernel = await fakeTsm(dir, { provider: "sev_guest", outblob: report, auxblob: certTable });
+  const provider = await configfsTsmProvider({ root: dir, files: kernel.files });
+  assert.equal(provider.platform, "sev-snp");
+  assert.equal(provider.tsmProvider, "sev_guest");
+  assert.match(provider.description, /configfs-tsm \(sev_guest\)/);
+  const { evidence, collateral } = await provider.getEvidence(reportData);
+  assert.equal(evidence.platform, "sev-snp");
+  assert.equal(evidence.format, "snp-report");
+  assert.deepEqual(evidence.data, report);
+  assert.equal(evidence.data.length, 1184);
+  assert.deepEqual(evidence.data.subarray(0x50, 0x90), reportData);
+  assert.deepEqual(collateral, { cert_table: certTable });
+  assert.deepEqual(kernel.inblobs, [reportData]);
+  // The probe entry and the request entry are both gone.
+  assert.equal(kernel.mkdirs, 2);
+  assert.deepEqual(await readdir(dir), []);
+});
+
+test("SEV-SNP without certificates from the host hands on no collateral", {
+  skip: vectorsMissing,
+}, async () => {
+  const dir = await root();
+  const report = await vector("sev-snp/go-sev-guest-milan/attestation.bin");
+  const kernel = await fakeTsm(dir, {
+    provider: "sev_guest",
+    outblob: report,
+    auxblob: new Uint8Array(),
+  });
+  const provider = await configfsTsmProvider({ root: dir, files: kernel.files });
+  assert.deepEqual((await provider.getEvidence(REPORT_DATA)).collateral, {});
+});
+
+test("TDX: a real quote comes back byte for byte", { skip: vectorsMissing }, async () => {
+  const quote = await vector("tdx/trustee/tdx_quote_4.dat");
+  const dir = await root();
+  const kernel = await fakeTsm(dir, { provider: "tdx_guest", outblob: quote });
+  const provider = await configfsTsmProvider({ root: dir, files: kernel.files });
+  const { evidence, collateral } = await provider.getEvidence(REPORT_DATA);
+  assert.equal(evidence.platform, "tdx");
+  assert.equal(evidence.format, "tdx-quote");
+  assert.deepEqual(evidence.data, quote);
+  // REPORTDATA sits at 48 (header) + 520 in a v4 quote; index.json records its value.
+  const expected = fromHex(
+    "7c71fe2c86eff65a7cf8dbc22b3275689fd0464a267baced1bf94fc1324656aeb755da3d44d098c0c87382f3a5f85b45c8a28fee1d3bdb38342bf96671501429",
+  );
+  assert.deepEqual(evidence.data.subarray(568, 632), expected);
+  assert.deepEqual(collateral, {});
+});
+
+test("CCA: a token comes back byte for byte", { skip: vectorsMissing }, async () => {
+  const token = await vector("cca/tf-rmm-fvp/cca-token-01.cbor");
+  const dir = await root();
+  const kernel = await fakeTsm(dir, { provider: "arm_cca_guest", outblob: token });
+  const provider = await configfsTsmProvider({ root: dir, files: kernel.files });
+  const { evidence } = await provider.getEvidence(REPORT_DATA);
+  assert.equal(evidence.platform, "cca");
+  assert.equal(evidence.format, "cca-token");
+  assert.deepEqual(evidence.data, token);
+  assert.deepEqual(kernel.inblobs, [REPORT_DATA]);
+});
+
+test("a privlevel is written after the report data", async () => {
+  const dir = await root();
+  const kernel = await fakeTsm(dir, { provider: "sev_guest", outblob: new Uint8Array([1]) });
+  const provider = await configfsTsmProvider({ root: dir, files: kernel.files, privlevel: 2 });
+  await provider.getEvidence(REPORT_DATA);
+  assert.deepEqual(kernel.privlevels, ["2"]);
+  await assert.rejects(configfsTsmProvider({ root: dir, files: kernel.files, privlevel: 4 }), {
+    code: "tee.configfs_privlevel",
+  });
+});
+
+test("a concurrent writer is detected by the generation and the request is retried", async () => {
+  const dir = await root();
+  const kernel = await fakeTsm(dir, {
+    provider: "tdx_guest",
+    outblob: new Uint8Array([7, 7, 7]),
+    disturb: 2,
+  });
+  const provider = await configfsTsmProvider({ root: dir, files: kernel.files });
+  const { evidence } = await provider.getEvidence(REPORT_DATA);
+  assert.deepEqual(evidence.data, new Uint8Array([7, 7, 7]));
+  assert.equal(kernel.inblobs.length, 3);
+  assert.deepEqual(await readdir(dir), []);
+});
+
+test("a writer that interferes every time ends in a typed error", async () => {
+  const dir = await root();
+  const kernel = await fakeTsm(dir, {
+    provider: "tdx_guest",
+    outblob: new Uint8Array([1]),
+    disturb: Number.POSITIVE_INFINITY,
+  });
+  const provider = await configfsTsmProvider({ root: dir, files: kernel.files });
+  await assert.rejects(provider.getEvidence(REPORT_DATA), (error) => {
+    assert.ok(error instanceof TeeError);
+    assert.equal(error.code, "tee.configfs_generation");
+    return true;
+  });
+  assert.equal(kernel.inblobs.length, 3);
+  assert.deepEqual(await readdir(dir), []);
+});
+
+test("an unknown TSM provider is refused", async () => {
+  const dir = await root();
+  const kernel = await fakeTsm(dir, { provider: "future_guest", outblob: new Uint8Array([1]) });
+  await assert.rejects(configfsTsmProvider({ root: dir, files: kernel.files }), (error) => {
+    assert.ok(error instanceof TeeError);
+    assert.equal(error.code, "tee.configfs_provider_unknown");
+    assert.match(error.message, /"future_guest"/);
+    return true;
+  });
+  assert.deepEqual(await readdir(dir), []);
+});
+
+test("no registered TSM, a missing directory and a bad length are typed errors", async () => {
+  const dir = await root();
+  const none = await fakeTsm(dir, {
+    provider: "sev_guest",
+    outblob: new Uint8Array([1]),
+    mkdirErrno: "ENXIO",
+  });
+  await assert.rejects(configfsTsmProvider({ root: dir, files: none.files }), {
+    code: "tee.configfs_no_provider",
+  });
+  await assert.rejects(configfsTsmProvider({ root: join(dir, "absent") }), {
+    code: "tee.configfs_unavailable",
+  });
+  const kernel = await fakeTsm(dir, { provider: "sev_guest", outblob: new Uint8Array([1]) });
+  const provider = await configfsTsmProvider({ root: dir, files: kernel.files });
+  await assert.rejects(provider.getEvidence(new Uint8Array(32)), { code: "tee.report_data" });
+  assert.equal(kernel.inblobs.length, 0);
+});
+
+test("an entry the kernel does not fill is a typed error naming the attribute", async () => {
+  // With the real file system, mkdir in a plain directory makes an empty entry.
+  const dir = await root();
+  await mkdir(dir, { recursive: true });
+  await assert.rejects(configfsTsmProvider({ root: dir }), (error) => {
+    assert.ok(error instanceof TeeError);
+    assert.equal(error.code, "tee.configfs_io");
+    assert.match(error.message, /provider failed \(ENOENT\)/);
+    return true;
+  });
+  assert.deepEqual(await readdir(dir), []);
+});
+
+test("concurrent requests each use their own entry", async () => {
+  const dir = await root();
+  const kernel = await fakeTsm(dir, { provider: "sev_guest", outblob: new Uint8Array([9]) });
+  const provider = await configfsTsmProvider({ root: dir, files: kernel.files });
+  const inputs = [1, 2, 3, 4, 5].map((n) => new Uint8Array(64).fill(n));
+  await Promise.all(inputs.map((d) => provider.getEvidence(d)));
+  assert.equal(kernel.inblobs.length, 5);
+  assert.equal(kernel.mkdirs, 6);
+  assert.deepEqual(await readdir(dir), []);
+});
