@@ -7,6 +7,7 @@ cd "$(dirname "$0")/.."
 
 echo "# typecheck + build"
 npx tsc -b packages/cli
+npx tsc -p tsconfig.test.json
 echo "# lint"
 npx biome check .
 
