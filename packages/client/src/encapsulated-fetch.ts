@@ -31,7 +31,7 @@ export interface Channel {
   readonly onReceipt?: (receipt: ReceiptBody) => void;
 }
 
-/** The gateway no longer holds the attested key: the session must verify the workload again. */
+/** The gateway cannot open what was sealed to the attested key: the session must verify the workload again. */
 export class StaleKeyError extends CloisterError {}
 
 /** Connection-level headers describe the hop to the gateway, not the request inside. */

@@ -69,7 +69,12 @@ export class Session {
       // The workload rotated its key (or restarted): verify it again, then retry once.
       if (!(error instanceof StaleKeyError)) throw error;
       await this.reattest();
-      return sendEncapsulated(this.#channel(), request, body);
+      try {
+        return await sendEncapsulated(this.#channel(), request, body);
+      } catch (retryError) {
+        // Still refused with freshly verified keys: report the gateway's own reason.
+        throw retryError instanceof StaleKeyError ? retryError.cause : retryError;
+      }
     }
   };
 

@@ -1,3 +1,4 @@
+import { randomInt } from "node:crypto";
 import {
   generateGatewayKey,
   type ManifestModel,
@@ -77,7 +78,8 @@ export async function startWorkload(options: WorkloadOptions): Promise<RunningWo
     insecurePlaintext: options.insecurePlaintext,
     replayWindowMs: options.replayWindowMs,
   };
-  const gatewayKey = await generateGatewayKey(1);
+  // A random key id, so a client holding a previous instance's key is told "unknown key" and re-attests.
+  const gatewayKey = await generateGatewayKey(randomInt(256));
   let digestOfManifest = "";
   const receipts = await ReceiptSigner.create(() => digestOfManifest);
   const code = await codeDigest();
@@ -99,7 +101,6 @@ export async function startWorkload(options: WorkloadOptions): Promise<RunningWo
 
   const app = Fastify({
     logger: options.logger,
-    disableRequestLogging: false,
     forceCloseConnections: true,
   });
   registerAttestation(app, new Attestor(provider, manifest));

@@ -277,6 +277,31 @@ describe("llama engine (bigram model)", () => {
     }
   });
 
+  it("follows a caller-chosen distribution", async () => {
+    const customPath = await writeBigramModel({
+      name: "custom",
+      bigrams: { "": { "¡": 1 }, "¡": { z: 1 }, z: { "": 1 } },
+    });
+    paths.push(customPath);
+    const custom = await loadLlamaEngine({
+      modelPath: customPath,
+      gpu: false,
+      contextSize: CONTEXT,
+    });
+    try {
+      assert.deepEqual(await custom.complete("", greedy(10)), {
+        text: "¡z",
+        finishReason: "stop",
+        promptTokens: 1,
+        completionTokens: 4,
+      });
+    } finally {
+      await custom.close();
+    }
+    // "é" and "ü" share their first byte, so "x" cannot continue with either at that byte.
+    await assert.rejects(writeBigramModel({ bigrams: { x: { é: 0.5, ü: 0.5 } } }), /Conflicting/);
+  });
+
   it("refuses work once closed", async () => {
     const closingPath = await writeBigramModel({ name: "closing" });
     paths.push(closingPath);

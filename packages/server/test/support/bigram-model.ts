@@ -79,7 +79,10 @@ const HEAD_DIM = 4;
 const FFN_DIM = 4;
 const ZERO_PROBABILITY_LOGIT = -1e4;
 
-/** Writes the model into a fresh temporary directory and returns the file's path. */
+/**
+ * Writes the model into a fresh temporary directory and returns the file's path. The caller
+ * removes it: `await rm(dirname(path), { recursive: true, force: true })`.
+ */
 export async function writeBigramModel(options: BigramModelOptions = {}): Promise<string> {
   const { bigrams = DEFAULT_BIGRAMS, contextLength = 512, chatTemplate, name = "bigram" } = options;
   const probabilities = bigramTable(bigrams);
