@@ -51,6 +51,7 @@ test("chat completion through the official openai client, sealed with OHTTP", as
 });
 
 test("streamed chat completion: chunks arrive one by one and concatenate to the answer", async () => {
+  const receiptsBefore = receipts.length;
   const stream = await openai.chat.completions.create({
     model: "bigram",
     messages: [{ role: "user", content: "hello" }],
@@ -72,6 +73,8 @@ test("streamed chat completion: chunks arrive one by one and concatenate to the 
   assert.equal(pieces.join(""), " ok");
   assert.equal(finish, "stop");
   assert.ok(usage !== undefined);
+  // The SDK reads the stream to its end, where the receipt arrives and is verified.
+  assert.equal(receipts.length, receiptsBefore + 1);
 });
 
 test("legacy completions, streamed and not, with max_tokens and stop", async () => {

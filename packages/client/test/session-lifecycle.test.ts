@@ -56,5 +56,6 @@ test("when the workload restarts with a new key, the session re-attests and retr
     assert.notEqual(session.manifest.ohttpKeys, firstKeys);
   } finally {
     await second.close();
+    await first.close();
   }
 });

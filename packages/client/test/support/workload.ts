@@ -1,6 +1,6 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import type { Policy } from "@cloister/core";
 import {
   type Engine,
@@ -31,10 +31,10 @@ export interface TestWorkloadOptions extends Partial<Omit<WorkloadOptions, "back
  * real USE-lite embeddings, and the simulated TEE with its root in a fresh config directory.
  */
 export async function startTestWorkload(options: TestWorkloadOptions = {}): Promise<TestWorkload> {
-  const configDir = await mkdtemp(join(tmpdir(), "cloister-test-home-"));
-  const engines = options.engines ?? [
-    await loadLlamaEngine({ modelPath: await writeBigramModel(), gpu: false }),
-  ];
+  const configDir = options.configDir ?? (await mkdtemp(join(tmpdir(), "cloister-test-home-")));
+  const modelPath = options.engines === undefined ? await writeBigramModel() : undefined;
+  const engines =
+    modelPath === undefined ? (options.engines ?? []) : [await loadLlamaEngine({ modelPath, gpu: false })];
   const all = options.embeddings === true ? [...engines, await loadUseLiteEngine()] : engines;
   const workload = await startWorkload({
     host: "127.0.0.1",
@@ -44,9 +44,9 @@ export async function startTestWorkload(options: TestWorkloadOptions = {}): Prom
     insecurePlaintext: false,
     replayWindowMs: 60_000,
     logger: false,
-    configDir,
     preferSimulated: true,
     ...options,
+    configDir,
     backend: { kind: "engines", engines: all },
   });
   const root = await loadOrCreateSimulatedRoot(configDir);
@@ -57,6 +57,7 @@ export async function startTestWorkload(options: TestWorkloadOptions = {}): Prom
     async close() {
       await workload.close();
       await rm(configDir, { recursive: true, force: true });
+      if (modelPath !== undefined) await rm(dirname(modelPath), { recursive: true, force: true });
     },
   };
 }
