@@ -1,4 +1,3 @@
-#!/usr/bin/env node
 import { createRequire } from "node:module";
 import { Command } from "@commander-js/extra-typings";
 import { attestCommand } from "./commands/attest.js";

@@ -3,7 +3,6 @@ import type { Backend, Engine } from "@cloister/server";
 import { cloisterConfigDir } from "@cloister/server/tee";
 import { Command, InvalidArgumentError, Option } from "@commander-js/extra-typings";
 import { forgetLocalServer, recordLocalServer } from "../local-server.js";
-import { INSECURE_NOTICE } from "../report.js";
 
 export function serveCommand(): Command {
   return new Command("serve")
@@ -89,7 +88,7 @@ export function serveCommand(): Command {
       const tee = workload.provider;
       const lines = [
         `Cloister ${workload.manifest.cloister} listening on ${workload.url}`,
-        `  TEE       ${tee.description}${tee.platform === "simulated" ? `\n            ${INSECURE_NOTICE}` : ""}`,
+        `  TEE       ${tee.description}`,
         ...workload.manifest.models.map(
           (m) => `  model     ${m.id} (${m.kind}) ${short(m.digest)}`,
         ),

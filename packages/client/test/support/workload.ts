@@ -34,7 +34,9 @@ export async function startTestWorkload(options: TestWorkloadOptions = {}): Prom
   const configDir = options.configDir ?? (await mkdtemp(join(tmpdir(), "cloister-test-home-")));
   const modelPath = options.engines === undefined ? await writeBigramModel() : undefined;
   const engines =
-    modelPath === undefined ? (options.engines ?? []) : [await loadLlamaEngine({ modelPath, gpu: false })];
+    modelPath === undefined
+      ? (options.engines ?? [])
+      : [await loadLlamaEngine({ modelPath, gpu: false })];
   const all = options.embeddings === true ? [...engines, await loadUseLiteEngine()] : engines;
   const workload = await startWorkload({
     host: "127.0.0.1",
