@@ -19,6 +19,7 @@ import {
   verifyReceipt,
 } from "@cloister/core";
 import { GatewayError } from "./errors.js";
+import { CONNECTION_HEADERS } from "./headers.js";
 
 /** What a sealed request needs from the verified session. */
 export interface Channel {
@@ -34,16 +35,6 @@ export interface Channel {
 /** The gateway cannot open what was sealed to the attested key: the session must verify the workload again. */
 export class StaleKeyError extends CloisterError {}
 
-/** Connection-level headers describe the hop to the gateway, not the request inside. */
-const NOT_FORWARDED = new Set([
-  "host",
-  "connection",
-  "content-length",
-  "transfer-encoding",
-  "keep-alive",
-  "upgrade",
-]);
-
 /**
  * One request through Oblivious HTTP: Binary HTTP inside, sealed to the attested key, POSTed
  * to the gateway; the response is opened, its receipt verified, and handed back as a plain
@@ -58,7 +49,7 @@ export async function sendEncapsulated(
   const url = new URL(request.url);
   const headers: [string, string][] = [];
   request.headers.forEach((value, name) => {
-    if (!NOT_FORWARDED.has(name)) headers.push([name, value]);
+    if (!CONNECTION_HEADERS.has(name)) headers.push([name, value]);
   });
   // The gateway refuses requests dated outside its window: with its replay cache this stops replays.
   headers.push(["date", new Date().toUTCString()]);
@@ -166,7 +157,7 @@ async function openStream(
         content.push(event.data);
         controller.enqueue(event.data);
       } else if (event.type === "end") {
-        await receipt(event.trailers, concat(...content));
+        await receipt(event.trailers, concat(content));
         controller.close();
       }
     },

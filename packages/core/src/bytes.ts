@@ -47,7 +47,9 @@ export function fromUtf8(bytes: Uint8Array): string {
   return decoder.decode(bytes);
 }
 
-export function concat(...parts: readonly Uint8Array[]): Uint8Array {
+/** Joins byte arrays. Takes an array, not spread arguments: a stream may arrive in 100,000 pieces. */
+export function concat(parts: readonly Uint8Array[]): Uint8Array {
+  if (parts.length === 1) return parts[0] as Uint8Array;
   let length = 0;
   for (const p of parts) length += p.length;
   const out = new Uint8Array(length);

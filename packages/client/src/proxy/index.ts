@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import { isIP } from "node:net";
 import { Readable } from "node:stream";
 import { CloisterError } from "@cloister/core";
+import { CONNECTION_HEADERS } from "../headers.js";
 import type { Session } from "../session.js";
 
 export interface ProxyOptions {
@@ -21,14 +22,8 @@ export interface RunningProxy {
   close(): Promise<void>;
 }
 
-const NOT_FORWARDED = new Set([
-  "host",
-  "connection",
-  "content-length",
-  "transfer-encoding",
-  "keep-alive",
-  "accept-encoding",
-]);
+// The answer is relayed as it comes out of the channel, so ask for it uncompressed.
+const NOT_FORWARDED = new Set([...CONNECTION_HEADERS, "accept-encoding"]);
 
 /**
  * A local OpenAI-compatible endpoint: plaintext on loopback, and every request re-sent through

@@ -1,8 +1,8 @@
+import { concat } from "../bytes.js";
 import { ByteBuilder } from "./bhttp-builder.js";
 import { buildFieldLines, controlBytes, type Fields } from "./bhttp-fields.js";
 import { MessageParser, type ParserEvent } from "./bhttp-parser.js";
 import { BhttpError } from "./errors.js";
-import { joinBytes } from "./join-bytes.js";
 
 export type { Fields } from "./bhttp-fields.js";
 
@@ -117,7 +117,7 @@ function contentAndTrailers(events: readonly ParserEvent[]): {
     if (event.type === "content") pieces.push(event.data);
     else if (event.type === "end") trailers = event.trailers;
   }
-  return { content: joinBytes(pieces), trailers };
+  return { content: concat(pieces), trailers };
 }
 
 function knownLengthTail(

@@ -1,3 +1,4 @@
+import { concat } from "../bytes.js";
 import { FINAL_AAD, frameChunks, splitChunks } from "./chunk-framing.js";
 import {
   type ChunkedResponseSealer,
@@ -15,7 +16,6 @@ import {
   setupRecipient,
   setupSender,
 } from "./hpke-setup.js";
-import { joinBytes } from "./join-bytes.js";
 import type { KeyConfig } from "./key-config.js";
 import { readVarint, varintSize } from "./varint.js";
 
@@ -122,7 +122,7 @@ export async function decapsulateChunkedRequest(
     pos += length;
   }
   return {
-    request: joinBytes(plaintexts),
+    request: concat(plaintexts),
     keyId,
     enc,
     responseSealer: (options = {}) =>

@@ -13,7 +13,7 @@ export async function manifestReportData(
 ): Promise<Uint8Array> {
   const parts = [utf8(MANIFEST_SCHEMA), utf8(canonicalJson(manifest))];
   if (nonce !== undefined) parts.push(nonce);
-  return sha512(concat(...parts));
+  return sha512(concat(parts));
 }
 
 /** "sha256:<hex>" over the canonical manifest; receipts name the manifest by it. */

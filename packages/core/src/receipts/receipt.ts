@@ -33,7 +33,7 @@ const LABEL = utf8("cloister/receipt/v1\n");
 
 /** The bytes the receipt key signs: a domain-separation label, then the canonical body. */
 export function receiptSigningInput(body: ReceiptBody): Uint8Array {
-  return concat(LABEL, utf8(canonicalJson(body)));
+  return concat([LABEL, utf8(canonicalJson(body))]);
 }
 
 /** Wire form: base64url(canonical body) "." base64url(Ed25519 signature). */

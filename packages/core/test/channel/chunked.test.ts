@@ -47,13 +47,13 @@ test("chunked requests and responses round-trip with each AEAD", async () => {
     const key = await generateGatewayKey(4, [suite]);
     const { client, gateway, sealer } = await exchange(key, [utf8("hello "), utf8("world")]);
     assert.deepEqual(gateway.request, utf8("hello world"));
-    const body = concat(
+    const body = concat([
       sealer.header,
       await sealer.seal(utf8("tok1")),
       await sealer.seal(new Uint8Array(0)),
       await sealer.seal(utf8("tok2")),
       await sealer.sealFinal(utf8("done")),
-    );
+    ]);
     const chunks = await readAll(client.openResponse(streamOf(body, [3, 40])));
     assert.deepEqual(chunks, [utf8("tok1"), utf8("tok2"), utf8("done")]);
   }
@@ -71,7 +71,7 @@ test("a single-buffer request is one final chunk; large ones are split at 16 KiB
   const sealed = await sealer.seal(big);
   // Three chunks of 16400, 16400 and 21 sealed bytes, behind 4-, 4- and 1-byte lengths.
   assert.equal(sealed.length, 2 * (4 + MAX_CHUNK_PLAINTEXT + 16) + 1 + 5 + 16);
-  const body = concat(sealer.header, sealed, await sealer.sealFinal(big.subarray(0, 20_000)));
+  const body = concat([sealer.header, sealed, await sealer.sealFinal(big.subarray(0, 20_000))]);
   const chunks = await readAll(client.openResponse(streamOf(body, [100, 20_000, 50_000])));
   assert.deepEqual(
     chunks.map((c) => c.length),
@@ -83,7 +83,7 @@ test("a single-buffer request is one final chunk; large ones are split at 16 KiB
       20_000 - MAX_CHUNK_PLAINTEXT,
     ],
   );
-  assert.deepEqual(concat(...chunks), concat(big, big.subarray(0, 20_000)));
+  assert.deepEqual(concat(chunks), concat([big, big.subarray(0, 20_000)]));
 });
 
 test("each chunk is passed on as soon as it is complete", async () => {
@@ -116,18 +116,18 @@ test("overlapping seal calls still leave in call order", async () => {
     sealer.seal(utf8("b")),
     sealer.sealFinal(utf8("c")),
   ]);
-  const chunks = await readAll(client.openResponse(streamOf(concat(sealer.header, ...parts))));
-  assert.deepEqual(concat(...chunks), concat(big, utf8("bc")));
+  const chunks = await readAll(client.openResponse(streamOf(concat([sealer.header, ...parts]))));
+  assert.deepEqual(concat(chunks), concat([big, utf8("bc")]));
 });
 
 test("a response that ends before its final chunk errors with ohttp.truncated", async () => {
   const key = await generateGatewayKey(1);
   const { client, sealer } = await exchange(key, utf8("q"));
-  const nonFinal = concat(
+  const nonFinal = concat([
     sealer.header,
     await sealer.seal(utf8("a")),
     await sealer.seal(utf8("b")),
-  );
+  ]);
   for (const body of [
     new Uint8Array(0),
     sealer.header.subarray(0, 10),
@@ -153,15 +153,15 @@ test("a final chunk sealed without the final AAD, or chunks out of order, fail t
   const b = await sealer.seal(utf8("b"));
   const notFinal = await sealer.seal(utf8("c"));
   // Re-frame the third chunk as the final one: its AAD was empty, not "final".
-  const forged = concat(sealer.header, a, b, new Uint8Array([0]), notFinal.subarray(1));
+  const forged = concat([sealer.header, a, b, new Uint8Array([0]), notFinal.subarray(1)]);
   await rejectsWith(readAll(client.openResponse(streamOf(forged))), "ohttp.decrypt");
   const final = await sealer.sealFinal();
-  const swapped = concat(sealer.header, b, a, notFinal, final);
+  const swapped = concat([sealer.header, b, a, notFinal, final]);
   await rejectsWith(readAll(client.openResponse(streamOf(swapped))), "ohttp.decrypt");
-  const dropped = concat(sealer.header, a, notFinal, final);
+  const dropped = concat([sealer.header, a, notFinal, final]);
   await rejectsWith(readAll(client.openResponse(streamOf(dropped))), "ohttp.decrypt");
-  const good = concat(sealer.header, a, b, notFinal, final);
-  assert.deepEqual(concat(...(await readAll(client.openResponse(streamOf(good))))), utf8("abc"));
+  const good = concat([sealer.header, a, b, notFinal, final]);
+  assert.deepEqual(concat(await readAll(client.openResponse(streamOf(good)))), utf8("abc"));
   await rejectsWith(sealer.seal(utf8("late")), "ohttp.invalid_state");
   await rejectsWith(sealer.sealFinal(), "ohttp.invalid_state");
 });
@@ -172,7 +172,7 @@ test("a response chunk announcing more than the limit is refused before it is bu
   const huge = new Uint8Array([0x80 | 0x00, 0x20, 0x00, 0x00]); // varint 2^21
   assert.ok(2 ** 21 > MAX_RECEIVED_CHUNK);
   await rejectsWith(
-    readAll(client.openResponse(streamOf(concat(sealer.header, huge)))),
+    readAll(client.openResponse(streamOf(concat([sealer.header, huge])))),
     "ohttp.malformed",
   );
 });
@@ -187,26 +187,26 @@ test("the gateway refuses chunked requests that are cut short or forged", async 
     Uint8Array,
   ];
   await rejectsWith(
-    decapsulateChunkedRequest([key], concat(prefix, first, second)),
+    decapsulateChunkedRequest([key], concat([prefix, first, second])),
     "ohttp.truncated",
   );
   await rejectsWith(
-    decapsulateChunkedRequest([key], concat(prefix, first, second.subarray(0, 5))),
+    decapsulateChunkedRequest([key], concat([prefix, first, second.subarray(0, 5)])),
     "ohttp.truncated",
   );
   await rejectsWith(
     decapsulateChunkedRequest(
       [key],
-      concat(prefix, first, new Uint8Array([0]), second.subarray(1)),
+      concat([prefix, first, new Uint8Array([0]), second.subarray(1)]),
     ),
     "ohttp.decrypt",
   );
   await rejectsWith(
-    decapsulateChunkedRequest([key], concat(prefix, second, first, final)),
+    decapsulateChunkedRequest([key], concat([prefix, second, first, final])),
     "ohttp.decrypt",
   );
   assert.deepEqual(
-    (await decapsulateChunkedRequest([key], concat(prefix, first, second, final))).request,
+    (await decapsulateChunkedRequest([key], concat([prefix, first, second, final]))).request,
     utf8("abcd"),
   );
 });
@@ -217,18 +217,18 @@ test("an empty non-final request chunk is treated as a decryption error", async 
   const hdr = new Uint8Array([1, 0, 0x20, 0, 1, 0, 1]);
   const sender = await suite.createSenderContext({
     recipientPublicKey: await suite.kem.deserializePublicKey(key.config.publicKey),
-    info: concat(utf8("message/bhttp chunked request"), new Uint8Array([0]), hdr),
+    info: concat([utf8("message/bhttp chunked request"), new Uint8Array([0]), hdr]),
   });
   const empty = new Uint8Array(await sender.seal(new Uint8Array(0)));
   const final = new Uint8Array(await sender.seal(utf8("x"), utf8("final")));
-  const body = concat(
+  const body = concat([
     hdr,
     new Uint8Array(sender.enc),
     new Uint8Array([empty.length]),
     empty,
     new Uint8Array([0]),
     final,
-  );
+  ]);
   await rejectsWith(decapsulateChunkedRequest([key], body), "ohttp.decrypt");
 });
 

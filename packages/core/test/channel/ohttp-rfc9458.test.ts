@@ -57,7 +57,7 @@ test("RFC 9458 A: the whole exchange reproduces byte for byte", async () => {
   assert.equal(toHex(await client.exportSecret(utf8("message/bhttp response"), 16)), v.secret);
 
   const responseNonce = hex(v.enc_response).subarray(0, 16);
-  assert.equal(toHex(concat(gateway.enc, responseNonce)), v.salt);
+  assert.equal(toHex(concat([gateway.enc, responseNonce])), v.salt);
   const sealed = await gateway.sealResponse(vectorBytes(`${DIR}/response.bhttp`), {
     responseNonce,
   });

@@ -2,7 +2,7 @@ import type { ChatMessage, Generation } from "../../engines/engine.js";
 import type { EngineRegistry } from "../../engines/registry.js";
 import type { WorkQueue } from "../../engines/work-queue.js";
 import type { InnerHandler } from "../inner.js";
-import { openAiError } from "./errors.js";
+import { modelNotFound } from "./errors.js";
 import { type GenerationShape, generate, usage } from "./generate.js";
 import { parseBody } from "./parse-body.js";
 import { samplingOf } from "./sampling.js";
@@ -57,13 +57,7 @@ export function chatCompletions(registry: EngineRegistry, queue: WorkQueue): Inn
     const body = parsed.value;
     const engine = registry.chat(body.model);
     if (engine === undefined) {
-      return openAiError(
-        404,
-        "not_found_error",
-        "model_not_found",
-        `The model '${body.model}' is not served here; chat models: ${registry.ids("chat").join(", ") || "none"}.`,
-        "model",
-      );
+      return modelNotFound(body.model, "chat", registry);
     }
     const messages = body.messages.map(toChatMessage);
     return generate(

@@ -2,7 +2,7 @@ import type { Generation } from "../../engines/engine.js";
 import type { EngineRegistry } from "../../engines/registry.js";
 import type { WorkQueue } from "../../engines/work-queue.js";
 import type { InnerHandler } from "../inner.js";
-import { openAiError } from "./errors.js";
+import { modelNotFound } from "./errors.js";
 import { type GenerationShape, generate, usage } from "./generate.js";
 import { parseBody } from "./parse-body.js";
 import { samplingOf } from "./sampling.js";
@@ -46,13 +46,7 @@ export function completions(registry: EngineRegistry, queue: WorkQueue): InnerHa
     const body = parsed.value;
     const engine = registry.chat(body.model);
     if (engine === undefined) {
-      return openAiError(
-        404,
-        "not_found_error",
-        "model_not_found",
-        `The model '${body.model}' is not served here; completion models: ${registry.ids("chat").join(", ") || "none"}.`,
-        "model",
-      );
+      return modelNotFound(body.model, "chat", registry);
     }
     const prompt = typeof body.prompt === "string" ? body.prompt : (body.prompt[0] as string);
     return generate(

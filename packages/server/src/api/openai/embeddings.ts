@@ -1,7 +1,7 @@
 import type { EngineRegistry } from "../../engines/registry.js";
-import { QueueFullError, type WorkQueue } from "../../engines/work-queue.js";
+import type { WorkQueue } from "../../engines/work-queue.js";
 import type { InnerHandler } from "../inner.js";
-import { openAiError } from "./errors.js";
+import { modelNotFound, openAiError } from "./errors.js";
 import { json } from "./json.js";
 import { parseBody } from "./parse-body.js";
 import { embeddingRequest } from "./schemas.js";
@@ -14,13 +14,7 @@ export function embeddings(registry: EngineRegistry, queue: WorkQueue): InnerHan
     const body = parsed.value;
     const engine = registry.embeddings(body.model);
     if (engine === undefined) {
-      return openAiError(
-        404,
-        "not_found_error",
-        "model_not_found",
-        `The model '${body.model}' is not served here; embedding models: ${registry.ids("embeddings").join(", ") || "none"}.`,
-        "model",
-      );
+      return modelNotFound(body.model, "embeddings", registry);
     }
     if (body.dimensions !== undefined && body.dimensions !== engine.dimensions) {
       return openAiError(
@@ -32,14 +26,7 @@ export function embeddings(registry: EngineRegistry, queue: WorkQueue): InnerHan
       );
     }
     const texts = typeof body.input === "string" ? [body.input] : body.input;
-    let release: () => void;
-    try {
-      release = await queue.acquire(request.signal);
-    } catch (error) {
-      if (error instanceof QueueFullError)
-        return openAiError(503, "overloaded_error", "server_busy", error.message);
-      throw error;
-    }
+    const release = await queue.acquire(request.signal);
     try {
       const result = await engine.embed(texts, request.signal);
       const base64 = body.encoding_format === "base64";

@@ -1,3 +1,5 @@
+import type { Engine } from "../../engines/engine.js";
+import type { EngineRegistry } from "../../engines/registry.js";
 import type { InnerResponse } from "../inner.js";
 import { json } from "./json.js";
 
@@ -16,4 +18,20 @@ export function openAiError(
   param: string | null = null,
 ): InnerResponse {
   return json(status, { error: { message, type, param, code } });
+}
+
+/** 404 for a model id this workload does not serve, listing the ones it does. */
+export function modelNotFound(
+  requested: string | undefined,
+  kind: Engine["kind"],
+  registry: EngineRegistry,
+): InnerResponse {
+  const served = registry.ids(kind).join(", ") || "none";
+  return openAiError(
+    404,
+    "not_found_error",
+    "model_not_found",
+    `The model '${requested}' is not served here; ${kind} models: ${served}.`,
+    "model",
+  );
 }

@@ -6,7 +6,7 @@ import type {
   GenerateOptions,
   Generation,
 } from "../../engines/engine.js";
-import { QueueFullError, type WorkQueue } from "../../engines/work-queue.js";
+import type { WorkQueue } from "../../engines/work-queue.js";
 import type { InnerResponse } from "../inner.js";
 import { PushStream } from "../push-stream.js";
 import { openAiError } from "./errors.js";
@@ -52,14 +52,7 @@ export function usage(g: Generation) {
  * whose events are produced as the engine decodes text.
  */
 export async function generate(job: GenerationJob, shape: GenerationShape): Promise<InnerResponse> {
-  let release: () => void;
-  try {
-    release = await job.queue.acquire(job.signal);
-  } catch (error) {
-    if (error instanceof QueueFullError)
-      return openAiError(503, "overloaded_error", "server_busy", error.message);
-    throw error;
-  }
+  const release = await job.queue.acquire(job.signal);
   const meta: Meta = {
     id: `${shape.idPrefix}-${randomUUID()}`,
     created: Math.floor(Date.now() / 1000),

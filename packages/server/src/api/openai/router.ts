@@ -1,5 +1,5 @@
 import type { EngineRegistry } from "../../engines/registry.js";
-import type { WorkQueue } from "../../engines/work-queue.js";
+import { QueueFullError, type WorkQueue } from "../../engines/work-queue.js";
 import type { InnerHandler } from "../inner.js";
 import { chatCompletions } from "./chat-completions.js";
 import { completions } from "./completions.js";
@@ -19,7 +19,15 @@ export function openAiRouter(registry: EngineRegistry, queue: WorkQueue): InnerH
   return async (request) => {
     const path = request.path.split("?")[0] ?? "";
     const handler = routes.get(`${request.method} ${path}`);
-    if (handler !== undefined) return handler(request);
+    if (handler !== undefined) {
+      try {
+        return await handler(request);
+      } catch (error) {
+        if (error instanceof QueueFullError)
+          return openAiError(503, "overloaded_error", "server_busy", error.message);
+        throw error;
+      }
+    }
     if (paths.has(path)) {
       return openAiError(
         405,
