@@ -12,7 +12,7 @@ import {
   type EngineSettings,
   type GenerationRequest,
   type ModelReady,
-  memorySnapshot,
+  processApi,
   type Sample,
 } from "./protocol.js";
 
@@ -52,7 +52,7 @@ async function generate({ api, prompt, maxTokens, stream }: GenerationRequest): 
   };
 }
 
-const api: EngineChildApi = { generate, memory: async () => memorySnapshot() };
+const api: EngineChildApi = { ...processApi, generate };
 serve(
   api,
   { id: engine.id, digest: engine.digest, contextSize: engine.contextSize } satisfies ModelReady,

@@ -9,7 +9,7 @@ import type { Session } from "@cloister/client";
 import type { Child } from "./ipc.js";
 import type { Options } from "./options.js";
 import { PROMPTS } from "./prompts.js";
-import type { ServerApi, ServerReady } from "./protocol.js";
+import { cpuMicros, type ProcessApi, type ServerReady } from "./protocol.js";
 import { type Distribution, distribution, round } from "./stats.js";
 
 export interface ThroughputSummary {
@@ -56,7 +56,7 @@ export const ROUTES: readonly Route[] = [
 type Fetch = (url: string, init: RequestInit) => Promise<Response>;
 
 export async function measureGateway(
-  server: Child<ServerApi, ServerReady>,
+  server: Child<ProcessApi, ServerReady>,
   session: Session,
   options: Options,
   progress: (line: string) => void,
@@ -129,13 +129,13 @@ async function load(
 
 /** Runs one load and adds what it cost each process in CPU time. */
 async function measured(
-  server: Child<ServerApi, ServerReady>,
+  server: Child<ProcessApi, ServerReady>,
   run: () => Promise<Load>,
 ): Promise<ThroughputSummary> {
   const serverBefore = await server.call("cpuMicros");
-  const clientBefore = process.cpuUsage();
+  const clientBefore = cpuMicros();
   const { latencies, errors, firstError, elapsedMs } = await run();
-  const client = process.cpuUsage(clientBefore);
+  const clientMicros = cpuMicros() - clientBefore;
   const serverMicros = (await server.call("cpuMicros")) - serverBefore;
   const requests = latencies.length;
   return {
@@ -145,7 +145,7 @@ async function measured(
     seconds: round(elapsedMs / 1000),
     requestsPerSecond: round(requests / (elapsedMs / 1000), 1),
     latencyMs: distribution(latencies),
-    clientCpuMsPerRequest: round((client.user + client.system) / 1000 / requests, 4),
+    clientCpuMsPerRequest: round(clientMicros / 1000 / requests, 4),
     serverCpuMsPerRequest: round(serverMicros / 1000 / requests, 4),
   };
 }

@@ -36,6 +36,11 @@ export interface Comparison {
   /** tokens/s of this path over tokens/s in-process. */
   readonly tokensPerSecondRatio: number;
   readonly addedP50Ms: number;
+  /**
+   * Median over requests of (this path's latency - in-process latency) for the same prompt in
+   * the same round: steadier than the difference of the p50s when the machine's speed drifts.
+   */
+  readonly pairedAddedMedianMs: number;
   readonly addedP95Ms: number;
   readonly addedTtftP50Ms: number | null;
 }
@@ -196,6 +201,9 @@ function compare(path: PathSummary, baseline: PathSummary): Comparison {
   return {
     tokensPerSecondRatio: round(path.tokensPerSecond / baseline.tokensPerSecond, 4),
     addedP50Ms: round(path.latencyMs.p50 - baseline.latencyMs.p50),
+    pairedAddedMedianMs: distribution(
+      path.latenciesMs.map((ms, i) => ms - (baseline.latenciesMs[i] as number)),
+    ).p50,
     addedP95Ms: round(path.latencyMs.p95 - baseline.latencyMs.p95),
     addedTtftP50Ms:
       path.ttftMs === null || baseline.ttftMs === null

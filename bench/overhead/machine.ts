@@ -34,6 +34,11 @@ export function machine(): Machine {
   };
 }
 
+/** Busy time of all the machine's cores since boot, in microseconds (10 ms resolution). */
+export function machineBusyMicros(): number {
+  return cpus().reduce((sum, { times: t }) => sum + (t.user + t.nice + t.sys + t.irq) * 1000, 0);
+}
+
 /** The checkout's commit, or null outside a git checkout (e.g. a published tarball). */
 export function gitState(): GitState | null {
   try {

@@ -1,6 +1,7 @@
 /** Command-line options of `npm run bench -- [options]`. */
 
 import { resolve } from "node:path";
+import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { DEFAULT_CHAT_MODEL_PATH } from "../../packages/server/src/engines/default-models.js";
 import { PROMPTS } from "./prompts.js";
@@ -54,7 +55,7 @@ export function parseOptions(argv: readonly string[]): Options | "help" {
       concurrency: { type: "string", default: "1,8,32" },
       seconds: { type: "string", default: "3" },
       "cell-warmup": { type: "string", default: "0.5" },
-      out: { type: "string", default: "bench/results" },
+      out: { type: "string", default: fileURLToPath(new URL("../results", import.meta.url)) },
       "cpu-prof": { type: "string" },
       help: { type: "boolean", short: "h", default: false },
     },

@@ -49,19 +49,29 @@ export interface ServerReady extends ModelReady {
   readonly rootJwk: JsonWebKey;
 }
 
-export type EngineChildApi = {
-  generate(request: GenerationRequest): Promise<Sample>;
+/** What every child process answers: the workload process answers nothing else. */
+export type ProcessApi = {
   memory(): Promise<MemorySnapshot>;
-};
-
-export type ServerApi = {
-  memory(): Promise<MemorySnapshot>;
-  /** process.cpuUsage() in microseconds, every thread of the process (llama.cpp's included). */
+  /** CPU time of every thread of the process (llama.cpp's and the crypto pool's included). */
   cpuMicros(): Promise<number>;
 };
 
+export type EngineChildApi = ProcessApi & {
+  generate(request: GenerationRequest): Promise<Sample>;
+};
+
+export const processApi: ProcessApi = {
+  memory: async () => memorySnapshot(),
+  cpuMicros: async () => cpuMicros(),
+};
+
+export function cpuMicros(): number {
+  const { user, system } = process.cpuUsage();
+  return user + system;
+}
+
 /** RSS and heap after a full garbage collection, so heapUsed counts live objects only. */
-export function memorySnapshot(): MemorySnapshot {
+function memorySnapshot(): MemorySnapshot {
   globalThis.gc?.();
   const m = process.memoryUsage();
   return {

@@ -39,6 +39,16 @@ export interface Parameters {
   readonly cpuProfiled: boolean;
 }
 
+/** Whose work the cores did while measuring, from machine-wide and per-process CPU time. */
+export interface CpuAccount {
+  readonly wallSeconds: number;
+  readonly machineBusySeconds: number;
+  /** The benchmark process and its two children. */
+  readonly benchmarkSeconds: number;
+  /** Other processes' CPU time over all cores' time: above a few percent, figures are disturbed. */
+  readonly otherShare: number;
+}
+
 export interface Target {
   readonly name: string;
   readonly goal: string;
@@ -63,6 +73,7 @@ export interface BenchResult {
   readonly generation: readonly GenerationCell[];
   readonly gateway: readonly GatewayCell[];
   readonly memory: MemoryResult;
+  readonly cpu: CpuAccount;
   readonly targets: readonly Target[];
   readonly notes: readonly string[];
 }
@@ -139,7 +150,11 @@ export function formatReport(result: BenchResult): string {
         (s) => s.tokensPerSecond,
         `x${c.tokensPerSecondRatio.toFixed(3)} ${mark(ratioMet)}`,
       ),
-      rows("  p50 ms", (s) => s.latencyMs.p50, `${signed(c.addedP50Ms)} ms ${mark(p50Met)}`),
+      rows(
+        "  p50 ms",
+        (s) => s.latencyMs.p50,
+        `${signed(c.addedP50Ms)} ms ${mark(p50Met)} (paired ${signed(c.pairedAddedMedianMs)})`,
+      ),
       rows("  p95 ms", (s) => s.latencyMs.p95, `${signed(c.addedP95Ms)} ms`),
       ...(cell.stream
         ? [

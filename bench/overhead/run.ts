@@ -5,34 +5,44 @@
  */
 
 import { stat } from "node:fs/promises";
-import { relative } from "node:path";
+import { isAbsolute, relative } from "node:path";
+import { fileURLToPath } from "node:url";
 import { connect } from "@cloister/client";
 import OpenAI from "openai";
 import { measureGateway } from "./gateway.js";
 import { measureGeneration } from "./generation.js";
 import { Child } from "./ipc.js";
-import { gitState, machine } from "./machine.js";
+import { gitState, machine, machineBusyMicros } from "./machine.js";
 import { type Options, parseOptions, USAGE } from "./options.js";
 import { PROMPTS } from "./prompts.js";
-import type {
-  EngineChildApi,
-  EngineSettings,
-  ModelReady,
-  ServerApi,
-  ServerReady,
-  ServerSettings,
+import {
+  cpuMicros,
+  type EngineChildApi,
+  type EngineSettings,
+  type ModelReady,
+  type ProcessApi,
+  type ServerReady,
+  type ServerSettings,
 } from "./protocol.js";
 import {
   type BenchResult,
+  type CpuAccount,
   cellName,
   formatReport,
-  type MemoryResult,
   targets,
   writeResult,
 } from "./report.js";
 import { round } from "./stats.js";
 
+const REPO = fileURLToPath(new URL("../../", import.meta.url));
+
 const progress = (line: string) => process.stderr.write(`[bench] ${line}\n`);
+
+/** A path as it reads best in the results: from the repository root when inside it. */
+function shown(path: string): string {
+  const inside = relative(REPO, path);
+  return inside.startsWith("..") || isAbsolute(inside) ? path : inside;
+}
 
 async function main(): Promise<void> {
   const options = parseOptions(process.argv.slice(2));
@@ -56,20 +66,19 @@ async function main(): Promise<void> {
   const execArgv =
     options.cpuProfDir === null ? [] : ["--cpu-prof", `--cpu-prof-dir=${options.cpuProfDir}`];
   const settings: EngineSettings = { modelPath: options.modelPath, threads: options.threads };
+  const serverSettings: ServerSettings = {
+    ...settings,
+    maxWaiting: 2 * Math.max(...options.concurrency),
+  };
   const [engine, server] = await Promise.all([
     Child.start<EngineChildApi, ModelReady>(
       new URL("./engine-child.ts", import.meta.url),
       [JSON.stringify(settings)],
       execArgv,
     ),
-    Child.start<ServerApi, ServerReady>(
+    Child.start<ProcessApi, ServerReady>(
       new URL("./server.ts", import.meta.url),
-      [
-        JSON.stringify({
-          ...settings,
-          maxWaiting: 2 * Math.max(...options.concurrency),
-        } satisfies ServerSettings),
-      ],
+      [JSON.stringify(serverSettings)],
       execArgv,
     ),
   ]);
@@ -92,22 +101,29 @@ async function main(): Promise<void> {
       plaintext: new OpenAI({ apiKey: "unused", baseURL, maxRetries: 0 }),
     };
 
+    const start = performance.now();
+    const busyBefore = machineBusyMicros();
+    const ownBefore =
+      cpuMicros() + (await engine.call("cpuMicros")) + (await server.call("cpuMicros"));
+
     const generation = await measureGeneration(clients, options, progress);
     const engineOnly = await engine.call("memory");
     const workload = await server.call("memory");
+    const engineCpu = await engine.call("cpuMicros");
     await engine.stop();
     const gateway = await measureGateway(server, session, options, progress);
-    const memory: MemoryResult = {
-      engineOnly,
-      workload,
-      workloadAfterThroughput: await server.call("memory"),
-      workloadMinusEngine: {
-        rssBytes: workload.rssBytes - engineOnly.rssBytes,
-        heapUsedBytes: workload.heapUsedBytes - engineOnly.heapUsedBytes,
-      },
-    };
+    const workloadAfterThroughput = await server.call("memory");
 
-    const partial = { machine: where, generation, gateway };
+    const own = cpuMicros() + engineCpu + (await server.call("cpuMicros")) - ownBefore;
+    const busy = machineBusyMicros() - busyBefore;
+    const wallSeconds = (performance.now() - start) / 1000;
+    const cpu: CpuAccount = {
+      wallSeconds: round(wallSeconds, 1),
+      machineBusySeconds: round(busy / 1e6, 1),
+      benchmarkSeconds: round(own / 1e6, 1),
+      otherShare: round(Math.max(0, busy - own) / 1e6 / (wallSeconds * where.cores), 3),
+    };
+    const parts = { machine: where, generation, gateway, cpu };
     const result: BenchResult = {
       schema: "cloister/bench/overhead/v1",
       startedAt,
@@ -115,7 +131,7 @@ async function main(): Promise<void> {
       machine: where,
       git,
       model: {
-        path: relative(process.cwd(), options.modelPath),
+        path: shown(options.modelPath),
         id: model.id,
         digest: model.digest,
         sizeBytes: modelSize,
@@ -137,13 +153,22 @@ async function main(): Promise<void> {
       },
       generation,
       gateway,
-      memory,
+      memory: {
+        engineOnly,
+        workload,
+        workloadAfterThroughput,
+        workloadMinusEngine: {
+          rssBytes: workload.rssBytes - engineOnly.rssBytes,
+          heapUsedBytes: workload.heapUsedBytes - engineOnly.heapUsedBytes,
+        },
+      },
+      cpu,
       targets: targets(generation, gateway),
-      notes: notes(partial, options),
+      notes: notes(parts, options),
     };
     const written = await writeResult(result, options.outDir);
     console.log(formatReport(result));
-    progress(`wrote ${written.map((path) => relative(process.cwd(), path)).join(" and ")}`);
+    progress(`wrote ${written.map(shown).join(" and ")}`);
   } finally {
     await Promise.all([engine.stop(), server.stop()]);
   }
@@ -151,13 +176,19 @@ async function main(): Promise<void> {
 
 /** What a reader needs to judge the figures, as measured on this run. */
 function notes(
-  { machine, generation, gateway }: Pick<BenchResult, "machine" | "generation" | "gateway">,
+  {
+    machine,
+    generation,
+    gateway,
+    cpu,
+  }: Pick<BenchResult, "machine" | "generation" | "gateway" | "cpu">,
   options: Options,
 ): string[] {
   const list = [
     `Client and server share ${machine.cores} CPU cores: during Cloister and plaintext requests the benchmark process (openai SDK; @cloister/client sealing, opening, receipt checks) runs beside the workload process, while in-process requests ran alone (the benchmark waited).`,
     "In-process latency is timed inside the engine-only process around engine.chat/complete; Cloister and plaintext latency from the openai SDK call until its body or stream has ended (for Cloister: receipt verified).",
-    "Memory is read after a full GC in each process. The engine-only process imports llama.ts alone; the workload process loads all of @cloister/server (Fastify, crypto, the embeddings runtime) even though it serves only this model.",
+    "Memory is read after a full GC in each process. The engine-only process imports llama.ts alone; the workload process loads all of @cloister/server (Fastify, the gateway and attestation code, the embeddings engine's modules) though it serves only this model.",
+    `Other processes used ${(100 * cpu.otherShare).toFixed(1)}% of the machine's CPU time while measuring${cpu.otherShare > 0.05 ? ": the figures are disturbed; run again on a quiet machine" : ""}.`,
   ];
   const baseline = generation.find((cell) => !cell.stream)?.paths.inProcess;
   if (baseline !== undefined) {
@@ -165,11 +196,6 @@ function notes(
       `This model decodes ${baseline.tokensPerSecond.toFixed(0)} tokens/s in-process (${(1000 / baseline.tokensPerSecond).toFixed(3)} ms a token): fixed per-request and per-chunk costs weigh far more against it than against a model whose tokens take tens of milliseconds.`,
     );
   }
-  const [oneMinute = 0] = machine.loadAverageAtStart;
-  if (oneMinute > 0.5)
-    list.push(
-      `The 1-minute load average was ${oneMinute} when the run began: other work shared the cores.`,
-    );
   for (const cell of generation.filter((c) => !c.identicalOutputs))
     list.push(
       `${cellName(cell)}: the paths did not all produce the same text and token count, though decoding was greedy.`,
@@ -181,7 +207,7 @@ function notes(
   if (options.cpuProfDir !== null)
     list.push("CPU profiling was on in the child processes: these figures are not comparable.");
   list.push(
-    `Throughput is requests answered over the cell's ${round(options.cellSeconds)} s; the completion route runs at most one generation at a time (parallel 1), so it measures the queue plus one decode step per request.`,
+    "The completion route runs one generation at a time (parallel 1): its throughput is the engine's queue plus one prompt evaluation and decode step per request, beside the gateway's cost.",
   );
   return list;
 }

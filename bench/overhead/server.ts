@@ -9,12 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadLlamaEngine, loadOrCreateSimulatedRoot, startWorkload } from "@cloister/server";
 import { serve } from "./ipc.js";
-import {
-  memorySnapshot,
-  type ServerApi,
-  type ServerReady,
-  type ServerSettings,
-} from "./protocol.js";
+import { processApi, type ServerReady, type ServerSettings } from "./protocol.js";
 
 const settings = JSON.parse(process.argv[2] ?? "{}") as ServerSettings;
 const configDir = await mkdtemp(join(tmpdir(), "cloister-bench-home-"));
@@ -38,15 +33,8 @@ const workload = await startWorkload({
 });
 const root = await loadOrCreateSimulatedRoot(configDir);
 
-const api: ServerApi = {
-  memory: async () => memorySnapshot(),
-  cpuMicros: async () => {
-    const { user, system } = process.cpuUsage();
-    return user + system;
-  },
-};
 serve(
-  api,
+  processApi,
   {
     url: workload.url,
     rootJwk: root.publicJwk,

@@ -17,13 +17,19 @@ before(async () => {
 });
 after(() => t.close());
 
+/** The parts of the bundle's JSON that the tests tamper with. */
+interface TamperableBundle {
+  evidence: { data: string };
+  manifest: { ohttpKeys: string };
+}
+
 /** A fetch that lets a test play the network attacker on the attestation bundle. */
-function tamperingFetch(tamper: (bundle: Record<string, any>) => void): typeof fetch {
+function tamperingFetch(tamper: (bundle: TamperableBundle) => void): typeof fetch {
   return async (input, init) => {
     const response = await fetch(input, init);
     if (!String(input instanceof Request ? input.url : input).includes("/v1/attestation"))
       return response;
-    const bundle = (await response.json()) as Record<string, any>;
+    const bundle = (await response.json()) as TamperableBundle;
     tamper(bundle);
     return new Response(JSON.stringify(bundle), {
       status: 200,

@@ -1,3 +1,5 @@
+import { sha256 as jsSha256 } from "@hpke/common";
+
 /**
  * Byte helpers on Uint8Array. Core runs in browsers, so it never touches Node's Buffer.
  */
@@ -81,8 +83,13 @@ export function asBufferSource(bytes: Uint8Array): Uint8Array<ArrayBuffer> {
   return new Uint8Array(bytes) as Uint8Array<ArrayBuffer>;
 }
 
+/**
+ * SHA-256 in JavaScript (the HPKE library's implementation): receipts hash every request and
+ * response, and a WebCrypto digest costs an asynchronous round trip (~60 µs in Node 20) even
+ * for a few hundred bytes.
+ */
 export async function sha256(bytes: Uint8Array): Promise<Uint8Array> {
-  return new Uint8Array(await crypto.subtle.digest("SHA-256", asBufferSource(bytes)));
+  return jsSha256(bytes);
 }
 
 export async function sha512(bytes: Uint8Array): Promise<Uint8Array> {

@@ -1,9 +1,11 @@
 import { randomInt } from "node:crypto";
+import { nodeAeads } from "@cloister/client/node-aead";
 import {
   generateGatewayKey,
   type ManifestModel,
   manifestDigest,
   ReplayCache,
+  useAeads,
   type WorkloadManifest,
 } from "@cloister/core";
 import Fastify, { type FastifyInstance } from "fastify";
@@ -66,6 +68,7 @@ const BODY_LIMIT = 8 * 1024 * 1024;
  * provider, and the HTTP routes. Everything that decides behaviour goes into the config digest.
  */
 export async function startWorkload(options: WorkloadOptions): Promise<RunningWorkload> {
+  useAeads(nodeAeads);
   const { models, handler, close } = await backendOf(options);
   const config = {
     backend:
@@ -81,7 +84,7 @@ export async function startWorkload(options: WorkloadOptions): Promise<RunningWo
   // A random key id, so a client holding a previous instance's key is told "unknown key" and re-attests.
   const gatewayKey = await generateGatewayKey(randomInt(256));
   let digestOfManifest = "";
-  const receipts = await ReceiptSigner.create(() => digestOfManifest);
+  const receipts = new ReceiptSigner(() => digestOfManifest);
   const code = await codeDigest();
   const manifest = buildManifest({
     code,

@@ -1,3 +1,4 @@
+export type { AeadEncryptionContext, AeadInterface } from "@hpke/core";
 export {
   decodeRequest,
   decodeResponse,
@@ -47,4 +48,4 @@ export {
 } from "./ohttp.js";
 export { ReplayCache, type ReplayCacheOptions } from "./replay.js";
 export { chunkNonce } from "./response-key.js";
-export { hpkeCipherSuite } from "./suites.js";
+export { type AeadFactory, hpkeCipherSuite, useAeads, webAeads } from "./suites.js";

@@ -1,7 +1,11 @@
 import type { AeadEncryptionContext, EncryptionContext } from "@hpke/core";
-import { asBufferSource, utf8 } from "../bytes.js";
+import { concat, utf8 } from "../bytes.js";
 import { OhttpError } from "./errors.js";
+import { hkdfExpand, hkdfExtract } from "./hkdf.js";
 import type { SuiteRuntime } from "./suites.js";
+
+const KEY_INFO = utf8("key");
+const NONCE_INFO = utf8("nonce");
 
 export const RESPONSE_LABEL = utf8("message/bhttp response");
 export const CHUNKED_RESPONSE_LABEL = utf8("message/bhttp chunked response");
@@ -16,8 +20,8 @@ export interface ResponseKey {
  * RFC 9458 section 4.4 (and the chunked draft, with its own label):
  * secret = Export(label, max(Nn, Nk)); prk = Extract(enc || response_nonce, secret);
  * key = Expand(prk, "key", Nk); nonce = Expand(prk, "nonce", Nn).
- * WebCrypto's HKDF does Extract and Expand in one call, with a salt of any length (the HPKE
- * library's Extract insists on a hash-sized salt, and this one is Nenc + max(Nn, Nk) bytes).
+ * The salt is Nenc + max(Nn, Nk) bytes, which HKDF allows and the HPKE library's labeled
+ * Extract does not, hence plain HKDF here.
  */
 export async function deriveResponseKey(
   runtime: SuiteRuntime,
@@ -26,24 +30,12 @@ export async function deriveResponseKey(
   enc: Uint8Array,
   responseNonce: Uint8Array,
 ): Promise<ResponseKey> {
-  const secret = await context.export(label, runtime.entropyLength);
-  const ikm = await crypto.subtle.importKey("raw", secret, "HKDF", false, ["deriveBits"]);
-  const salt = new Uint8Array(enc.length + responseNonce.length);
-  salt.set(enc);
-  salt.set(responseNonce, enc.length);
-  const expand = (info: string, length: number) =>
-    crypto.subtle.deriveBits(
-      { name: "HKDF", hash: runtime.hash, salt, info: asBufferSource(utf8(info)) },
-      ikm,
-      8 * length,
-    );
-  const [key, nonce] = await Promise.all([
-    expand("key", runtime.aead.keySize),
-    expand("nonce", runtime.aead.nonceSize),
-  ]);
+  const secret = new Uint8Array(await context.export(label, runtime.entropyLength));
+  const prk = hkdfExtract(concat([enc, responseNonce]), secret);
+  const key = hkdfExpand(prk, KEY_INFO, runtime.aead.keySize);
   return {
-    aead: runtime.aead.createEncryptionContext(new Uint8Array(key)),
-    nonce: new Uint8Array(nonce),
+    aead: runtime.aead.createEncryptionContext(key.buffer as ArrayBuffer),
+    nonce: hkdfExpand(prk, NONCE_INFO, runtime.aead.nonceSize),
   };
 }
 

@@ -12,6 +12,30 @@ export interface ReceiptExpectations {
   readonly response: Uint8Array;
 }
 
+// A session verifies every response with the same key: import it once.
+const imported = new Map<string, Promise<CryptoKey>>();
+const MAX_IMPORTED = 16;
+
+function receiptKey(publicKey: string): Promise<CryptoKey> {
+  const known = imported.get(publicKey);
+  if (known !== undefined) return known;
+  const raw = fromBase64Url(publicKey);
+  if (raw === undefined || raw.length !== 32) {
+    return Promise.reject(
+      new ReceiptError(
+        "receipt.key",
+        "The attested receipt key is not a 32-byte Ed25519 public key.",
+      ),
+    );
+  }
+  const key = crypto.subtle.importKey("raw", asBufferSource(raw), { name: "Ed25519" }, false, [
+    "verify",
+  ]);
+  if (imported.size >= MAX_IMPORTED) imported.delete(imported.keys().next().value as string);
+  imported.set(publicKey, key);
+  return key;
+}
+
 /**
  * Checks a receipt against the attested receipt key and against what the caller actually sent
  * and received. Throws a ReceiptError naming the first mismatch.
@@ -21,20 +45,7 @@ export async function verifyReceipt(
   expected: ReceiptExpectations,
 ): Promise<ReceiptBody> {
   const { body, signature } = parseReceipt(text);
-  const raw = fromBase64Url(expected.publicKey);
-  if (raw === undefined || raw.length !== 32) {
-    throw new ReceiptError(
-      "receipt.key",
-      "The attested receipt key is not a 32-byte Ed25519 public key.",
-    );
-  }
-  const key = await crypto.subtle.importKey(
-    "raw",
-    asBufferSource(raw),
-    { name: "Ed25519" },
-    false,
-    ["verify"],
-  );
+  const key = await receiptKey(expected.publicKey);
   const valid = await crypto.subtle.verify(
     { name: "Ed25519" },
     key,

@@ -138,7 +138,7 @@ async function respondWhole(
 ): Promise<FastifyReply> {
   const response = await options.handler(exchange.inner);
   const content = await collect(response.body);
-  const receipt = await options.receipts.sign({
+  const receipt = options.receipts.sign({
     model: response.model,
     request: exchange.requestDigest,
     response: digestOf(content),
@@ -182,7 +182,7 @@ async function respondChunked(
       raw.write(await sealer.seal(encoder.content(piece)));
     }
     if (signal.aborted) return reply;
-    const receipt = await options.receipts.sign({
+    const receipt = options.receipts.sign({
       model: response.model,
       request: exchange.requestDigest,
       response: `sha256:${hash.digest("hex")}`,

@@ -1,14 +1,19 @@
+import { concat } from "@cloister/core";
+
 /**
- * An AsyncIterable fed by callbacks: engines report text through `onText`, routes hand the
- * stream to whichever transport is sending it. Unbounded, which is fine for text at token rate.
+ * A byte stream fed by callbacks: engines report text through `onText`, routes hand the stream
+ * to whichever transport is sending it. Unbounded, which is fine for text at token rate.
+ * Whatever has queued up by the time the consumer asks is handed over as one piece, so a
+ * consumer slower than the engine sends (and seals) fewer, larger chunks instead of falling
+ * further behind; a consumer that keeps up still gets every piece the moment it is pushed.
  */
-export class PushStream<T> implements AsyncIterable<T> {
-  readonly #items: T[] = [];
+export class PushStream implements AsyncIterable<Uint8Array> {
+  readonly #items: Uint8Array[] = [];
   #done = false;
   #error: unknown;
   #wake: (() => void) | undefined;
 
-  push(item: T): void {
+  push(item: Uint8Array): void {
     if (this.#done) return;
     this.#items.push(item);
     this.#notify();
@@ -31,10 +36,10 @@ export class PushStream<T> implements AsyncIterable<T> {
     wake?.();
   }
 
-  async *[Symbol.asyncIterator](): AsyncIterator<T> {
+  async *[Symbol.asyncIterator](): AsyncIterator<Uint8Array> {
     while (true) {
       if (this.#items.length > 0) {
-        yield* this.#items.splice(0);
+        yield concat(this.#items.splice(0));
         continue;
       }
       if (this.#error !== undefined) throw this.#error;

@@ -1,4 +1,4 @@
-import { webcrypto } from "node:crypto";
+import { generateKeyPairSync, type KeyObject, sign } from "node:crypto";
 import { formatReceipt, type ReceiptBody, receiptSigningInput } from "@cloister/core";
 
 export interface ReceiptFacts {
@@ -13,35 +13,27 @@ export interface ReceiptFacts {
 
 /**
  * Signs per-response receipts with an Ed25519 key that lives only in this process (inside the
- * TEE); its public half is in the manifest, so receipts are attested.
+ * TEE); its public half is in the manifest, so receipts are attested. Signing uses Node's
+ * synchronous Ed25519 (OpenSSL): no thread-pool round trip on every response.
  */
 export class ReceiptSigner {
   readonly publicKey: Uint8Array;
-  readonly #privateKey: webcrypto.CryptoKey;
+  readonly #privateKey: KeyObject;
   readonly #manifestDigest: () => string;
   #seq = 0;
 
-  private constructor(
-    publicKey: Uint8Array,
-    privateKey: webcrypto.CryptoKey,
-    manifestDigest: () => string,
-  ) {
-    this.publicKey = publicKey;
+  /** `manifestDigest` is read at signing time: the manifest embeds this signer's key, so it is built after. */
+  constructor(manifestDigest: () => string) {
+    const { publicKey, privateKey } = generateKeyPairSync("ed25519");
+    // The raw 32-byte key is the tail of its SubjectPublicKeyInfo encoding.
+    this.publicKey = new Uint8Array(
+      publicKey.export({ format: "der", type: "spki" }).subarray(-32),
+    );
     this.#privateKey = privateKey;
     this.#manifestDigest = manifestDigest;
   }
 
-  /** `manifestDigest` is read at signing time: the manifest embeds this signer's key, so it is built after. */
-  static async create(manifestDigest: () => string): Promise<ReceiptSigner> {
-    const pair = (await webcrypto.subtle.generateKey({ name: "Ed25519" }, true, [
-      "sign",
-      "verify",
-    ])) as webcrypto.CryptoKeyPair;
-    const raw = new Uint8Array(await webcrypto.subtle.exportKey("raw", pair.publicKey));
-    return new ReceiptSigner(raw, pair.privateKey, manifestDigest);
-  }
-
-  async sign(facts: ReceiptFacts): Promise<string> {
+  sign(facts: ReceiptFacts): string {
     this.#seq += 1;
     const body: ReceiptBody = {
       v: 1,
@@ -53,11 +45,9 @@ export class ReceiptSigner {
       response: facts.response,
       status: facts.status,
     };
-    const signature = await webcrypto.subtle.sign(
-      { name: "Ed25519" },
-      this.#privateKey,
-      receiptSigningInput(body),
+    return formatReceipt(
+      body,
+      new Uint8Array(sign(null, receiptSigningInput(body), this.#privateKey)),
     );
-    return formatReceipt(body, new Uint8Array(signature));
   }
 }

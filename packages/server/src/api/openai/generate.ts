@@ -69,7 +69,7 @@ export async function generate(job: GenerationJob, shape: GenerationShape): Prom
       release();
     }
   }
-  const events = new PushStream<Uint8Array>();
+  const events = new PushStream();
   let first = true;
   const onText = (text: string) => {
     events.push(sseEvent(shape.chunk(meta, text, null, first)));
