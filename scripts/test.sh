@@ -9,7 +9,7 @@ echo "# typecheck + build"
 npx tsc -b packages/cli
 npx tsc -p tsconfig.test.json
 echo "# lint"
-npx biome check .
+npx biome check --error-on-warnings .
 
 mapfile -t files < <(find packages tools bench -name '*.test.ts' -not -path '*/node_modules/*' | sort)
 echo "# ${#files[@]} test files"

@@ -16,6 +16,7 @@ import {
   ReceiptError,
   ResponseStreamDecoder,
   type ResponseStreamEvent,
+  type Suite,
   verifyReceipt,
 } from "@cloister/core";
 import { GatewayError } from "./errors.js";
@@ -25,6 +26,8 @@ import { CONNECTION_HEADERS } from "./headers.js";
 export interface Channel {
   readonly gateway: URL;
   readonly keyConfig: KeyConfig;
+  /** The HPKE suite to seal with (one the key configuration offers); default AES-128-GCM. */
+  readonly suite?: Suite;
   /** The attested receipt public key (base64url). */
   readonly receiptKey: string;
   readonly manifestDigest: string;
@@ -65,7 +68,11 @@ export async function sendEncapsulated(
   const receipt = (trailers: Fields, content: Uint8Array) =>
     checkReceipt(channel, trailers, message, content);
   if (wantsStream(headers, body)) {
-    const sealed = await encapsulateChunkedRequest(channel.keyConfig, message);
+    const sealed = await encapsulateChunkedRequest(
+      channel.keyConfig,
+      message,
+      suiteOption(channel),
+    );
     const response = await post(
       channel,
       sealed.encapsulated,
@@ -75,7 +82,7 @@ export async function sendEncapsulated(
     );
     return openStream(sealed.openResponse(response.body as ReadableStream<Uint8Array>), receipt);
   }
-  const sealed = await encapsulateRequest(channel.keyConfig, message);
+  const sealed = await encapsulateRequest(channel.keyConfig, message, suiteOption(channel));
   const response = await post(
     channel,
     sealed.encapsulated,
@@ -196,6 +203,10 @@ function toResponse(
     status,
     headers: headers.map(([n, v]) => [n, v]),
   });
+}
+
+function suiteOption(channel: Channel): { suite?: Suite } {
+  return channel.suite === undefined ? {} : { suite: channel.suite };
 }
 
 /** OpenAI streams when the JSON body says `"stream": true`. */

@@ -8,6 +8,7 @@ import {
   manifestDigest,
   type Policy,
   type ReceiptBody,
+  type Suite,
   type WorkloadManifest,
 } from "@cloister/core";
 import { fetchAttestation } from "./attestation.js";
@@ -21,6 +22,8 @@ export interface ConnectOptions {
   readonly fresh?: boolean;
   /** The transport for all requests (default: the global fetch). Relays and tests plug in here. */
   readonly fetch?: typeof fetch;
+  /** The HPKE suite to seal requests with, e.g. AES-256-GCM or ChaCha20-Poly1305 (default AES-128-GCM). */
+  readonly suite?: Suite;
   /** Called with every verified receipt. */
   readonly onReceipt?: (receipt: ReceiptBody) => void;
 }
@@ -86,6 +89,7 @@ export class Session {
       receiptKey: state.manifest.receiptKey.publicKey,
       manifestDigest: state.manifestDigest,
       fetch: this.#options.fetch ?? globalThis.fetch,
+      ...(this.#options.suite === undefined ? {} : { suite: this.#options.suite }),
       ...(this.#options.onReceipt === undefined ? {} : { onReceipt: this.#options.onReceipt }),
     };
   }

@@ -1,7 +1,12 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { connect, type Session } from "@cloister/client";
-import type { ReceiptBody } from "@cloister/core";
+import {
+  AEAD_AES_256_GCM,
+  AEAD_CHACHA20_POLY1305,
+  KDF_HKDF_SHA256,
+  type ReceiptBody,
+} from "@cloister/core";
 import OpenAI from "openai";
 import { startTestWorkload, type TestWorkload } from "./support/workload.js";
 
@@ -166,4 +171,27 @@ test("receipts carry increasing sequence numbers and name this manifest", () => 
     [...seqs].sort((a, b) => a - b),
   );
   assert.equal(new Set(receipts.map((r) => r.manifest)).size, 1);
+});
+
+test("requests can be sealed with AES-256-GCM or ChaCha20-Poly1305 instead", async () => {
+  for (const aeadId of [AEAD_AES_256_GCM, AEAD_CHACHA20_POLY1305]) {
+    const other = await connect(t.workload.url, {
+      policy: t.policy,
+      suite: { kdfId: KDF_HKDF_SHA256, aeadId },
+    });
+    const client = new OpenAI({
+      baseURL: `${t.workload.url}/v1`,
+      apiKey: "unused",
+      fetch: other.fetch,
+    });
+    const stream = await client.completions.create({
+      model: "bigram",
+      prompt: "h",
+      temperature: 0,
+      stream: true,
+    });
+    let text = "";
+    for await (const chunk of stream) text += chunk.choices[0]?.text ?? "";
+    assert.equal(text, "i!");
+  }
 });

@@ -1,12 +1,10 @@
 import { rejects } from "node:assert/strict";
 import { readFileSync } from "node:fs";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import { fromHex } from "@cloister/core";
+import { TESTVECTORS } from "../support/testvectors.js";
 
-/** The shared test vectors sit next to the repository: <root>/../shared/testvectors. */
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), "../../../..");
-export const VECTORS = join(ROOT, "../shared/testvectors");
+export const VECTORS = TESTVECTORS;
 
 /** The hex blocks of RFC 9458 Appendix A and of the chunked draft's example, by our labels. */
 export interface ExampleValues {

@@ -6,7 +6,7 @@ import { fromHex } from "@cloister/core";
 import { configfsTsmProvider, TeeError } from "../../src/tee/index.js";
 import { fakeTsm } from "./fake-tsm.js";
 import { tempDir } from "./temp.js";
-import { vector, vectorsMissing } from "./vectors.js";
+import { vector } from "./vectors.js";
 
 const REPORT_DATA = Uint8Array.from({ length: 64 }, (_, i) => 255 - i);
 
@@ -14,9 +14,7 @@ async function root(): Promise<string> {
   return join(await tempDir(), "sys", "kernel", "config", "tsm", "report");
 }
 
-test("SEV-SNP: a real report comes back byte for byte, with the certificate table", {
-  skip: vectorsMissing,
-}, async () => {
+test("SEV-SNP: a real report comes back byte for byte, with the certificate table", {}, async () => {
   const report = await vector("sev-snp/go-sev-guest-milan/attestation.bin");
   // The provider passes auxblob on without reading it; a VCEK stands in for a certificate table.
   const certTable = await vector("sev-snp/go-sev-guest-milan/vcek.der");
@@ -42,9 +40,7 @@ test("SEV-SNP: a real report comes back byte for byte, with the certificate tabl
   assert.deepEqual(await readdir(dir), []);
 });
 
-test("SEV-SNP without certificates from the host hands on no collateral", {
-  skip: vectorsMissing,
-}, async () => {
+test("SEV-SNP without certificates from the host hands on no collateral", {}, async () => {
   const dir = await root();
   const report = await vector("sev-snp/go-sev-guest-milan/attestation.bin");
   const kernel = await fakeTsm(dir, {
@@ -56,7 +52,7 @@ test("SEV-SNP without certificates from the host hands on no collateral", {
   assert.deepEqual((await provider.getEvidence(REPORT_DATA)).collateral, {});
 });
 
-test("TDX: a real quote comes back byte for byte", { skip: vectorsMissing }, async () => {
+test("TDX: a real quote comes back byte for byte", async () => {
   const quote = await vector("tdx/trustee/tdx_quote_4.dat");
   const dir = await root();
   const kernel = await fakeTsm(dir, { provider: "tdx_guest", outblob: quote });
@@ -73,7 +69,7 @@ test("TDX: a real quote comes back byte for byte", { skip: vectorsMissing }, asy
   assert.deepEqual(collateral, {});
 });
 
-test("CCA: a token comes back byte for byte", { skip: vectorsMissing }, async () => {
+test("CCA: a token comes back byte for byte", async () => {
   const token = await vector("cca/tf-rmm-fvp/cca-token-01.cbor");
   const dir = await root();
   const kernel = await fakeTsm(dir, { provider: "arm_cca_guest", outblob: token });
