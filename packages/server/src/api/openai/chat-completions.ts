@@ -2,9 +2,7 @@ import type { ChatMessage, Generation } from "../../engines/engine.js";
 import type { EngineRegistry } from "../../engines/registry.js";
 import type { WorkQueue } from "../../engines/work-queue.js";
 import type { InnerHandler } from "../inner.js";
-import { modelNotFound } from "./errors.js";
-import { type GenerationShape, generate, usage } from "./generate.js";
-import { parseBody } from "./parse-body.js";
+import { type GenerationShape, generationHandler, usage } from "./generate.js";
 import { samplingOf } from "./sampling.js";
 import { type ChatCompletionRequest, chatCompletionRequest } from "./schemas.js";
 
@@ -51,28 +49,12 @@ const shape: GenerationShape = {
 
 /** POST /v1/chat/completions */
 export function chatCompletions(registry: EngineRegistry, queue: WorkQueue): InnerHandler {
-  return async (request) => {
-    const parsed = parseBody(chatCompletionRequest, request.body);
-    if (!parsed.ok) return parsed.response;
-    const body = parsed.value;
-    const engine = registry.chat(body.model);
-    if (engine === undefined) {
-      return modelNotFound(body.model, "chat", registry);
-    }
-    const messages = body.messages.map(toChatMessage);
-    return generate(
-      {
-        engine,
-        queue,
-        signal: request.signal,
-        stream: body.stream === true,
-        includeUsage: body.stream_options?.include_usage === true,
-        sampling: samplingOf(body, body.max_completion_tokens ?? body.max_tokens),
-        run: (e, options) => e.chat(messages, options),
-      },
-      shape,
-    );
-  };
+  return generationHandler(registry, queue, {
+    schema: chatCompletionRequest,
+    shape,
+    sampling: (body) => samplingOf(body, body.max_completion_tokens ?? body.max_tokens),
+    run: (engine, body, options) => engine.chat(body.messages.map(toChatMessage), options),
+  });
 }
 
 function toChatMessage(message: ChatCompletionRequest["messages"][number]): ChatMessage {

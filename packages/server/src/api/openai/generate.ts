@@ -1,16 +1,20 @@
 import { randomUUID } from "node:crypto";
 import { CloisterError } from "@cloister/core";
+import type { z } from "zod";
 import type {
   ChatEngine,
   FinishReason,
   GenerateOptions,
   Generation,
+  SamplingOptions,
 } from "../../engines/engine.js";
+import type { EngineRegistry } from "../../engines/registry.js";
 import type { WorkQueue } from "../../engines/work-queue.js";
-import type { InnerResponse } from "../inner.js";
+import type { InnerHandler, InnerResponse } from "../inner.js";
 import { PushStream } from "../push-stream.js";
-import { openAiError } from "./errors.js";
+import { modelNotFound, openAiError } from "./errors.js";
 import { json, SSE_DONE, sseEvent } from "./json.js";
+import { parseBody } from "./parse-body.js";
 
 /** How one OpenAI generation endpoint shapes its bodies (chat vs legacy completions). */
 export interface GenerationShape {
@@ -29,7 +33,48 @@ export interface Meta {
   readonly model: string;
 }
 
-export interface GenerationJob {
+/** What tells the two generation endpoints apart: their body schema, shapes, and engine call. */
+export interface GenerationRoute<B extends GenerationBody> {
+  readonly schema: z.ZodType<B>;
+  readonly shape: GenerationShape;
+  sampling(body: B): SamplingOptions;
+  run(engine: ChatEngine, body: B, options: GenerateOptions): Promise<Generation>;
+}
+
+interface GenerationBody {
+  readonly model?: string | undefined;
+  readonly stream?: boolean | null | undefined;
+  readonly stream_options?: { readonly include_usage?: boolean | undefined } | null | undefined;
+}
+
+/** Parse, pick the engine, generate: the handler both generation endpoints share. */
+export function generationHandler<B extends GenerationBody>(
+  registry: EngineRegistry,
+  queue: WorkQueue,
+  route: GenerationRoute<B>,
+): InnerHandler {
+  return async (request) => {
+    const parsed = parseBody(route.schema, request.body);
+    if (!parsed.ok) return parsed.response;
+    const body = parsed.value;
+    const engine = registry.chat(body.model);
+    if (engine === undefined) return modelNotFound(body.model, "chat", registry);
+    return generate(
+      {
+        engine,
+        queue,
+        signal: request.signal,
+        stream: body.stream === true,
+        includeUsage: body.stream_options?.include_usage === true,
+        sampling: route.sampling(body),
+        run: (e, options) => route.run(e, body, options),
+      },
+      route.shape,
+    );
+  };
+}
+
+interface GenerationJob {
   readonly engine: ChatEngine;
   readonly queue: WorkQueue;
   readonly signal: AbortSignal;
@@ -51,7 +96,7 @@ export function usage(g: Generation) {
  * Runs a generation under the work queue and answers as a whole JSON body or as an SSE stream
  * whose events are produced as the engine decodes text.
  */
-export async function generate(job: GenerationJob, shape: GenerationShape): Promise<InnerResponse> {
+async function generate(job: GenerationJob, shape: GenerationShape): Promise<InnerResponse> {
   const release = await job.queue.acquire(job.signal);
   const meta: Meta = {
     id: `${shape.idPrefix}-${randomUUID()}`,
