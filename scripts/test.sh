@@ -13,4 +13,4 @@ npx biome check --error-on-warnings .
 
 mapfile -t files < <(find packages tools bench -name '*.test.ts' -not -path '*/node_modules/*' | sort)
 echo "# ${#files[@]} test files"
-exec node --conditions=source --import tsx --test --test-reporter=spec "${files[@]}"
+exec node --conditions=source --import tsx --test "${files[@]}"
