@@ -180,3 +180,15 @@ test("every command explains itself with --help", async () => {
     assert.match(stdout, new RegExp(`Usage: cloister ${command}`));
   }
 });
+
+test("a policy file that cannot be read is a clear error, not a crash", async () => {
+  const missing = await cloister("attest", url, "--policy", join(home, "no-such-policy.json"));
+  assert.equal(missing.code, 1);
+  assert.match(
+    missing.stderr,
+    /Could not read the policy file .*no-such-policy\.json as JSON\. \[policy\.file\]/,
+  );
+  const badNonce = await cloister("attest", url, "--nonce", "zz");
+  assert.notEqual(badNonce.code, 0);
+  assert.match(badNonce.stderr, /The nonce must be 8 to 64 bytes of hex/);
+});

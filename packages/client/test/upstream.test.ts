@@ -7,6 +7,7 @@ import { connect } from "@cloister/client";
 import { UNVERIFIED_MODEL } from "@cloister/core";
 import { loadOrCreateSimulatedRoot, type RunningWorkload, startWorkload } from "@cloister/server";
 import OpenAI from "openai";
+import { assertBigramAnswers } from "./support/bigram-answers.js";
 import { startTestWorkload, type TestWorkload } from "./support/workload.js";
 
 // The "engine beside Cloister": any OpenAI-compatible server. Here a workload's own plaintext
@@ -51,21 +52,7 @@ test("--upstream lists the engine's models in the manifest as unverified", () =>
 });
 
 test("--upstream forwards sealed requests to the engine, whole and streamed", async () => {
-  const reply = await openai.chat.completions.create({
-    model: "bigram",
-    messages: [{ role: "user", content: "hi" }],
-    temperature: 0,
-  });
-  assert.equal(reply.choices[0]?.message.content, " ok");
-  const stream = await openai.completions.create({
-    model: "bigram",
-    prompt: "h",
-    temperature: 0,
-    stream: true,
-  });
-  let text = "";
-  for await (const chunk of stream) text += chunk.choices[0]?.text ?? "";
-  assert.equal(text, "i!");
+  await assertBigramAnswers(openai);
 });
 
 test("a policy pinning model digests refuses an upstream whose weights Cloister cannot hash", async () => {

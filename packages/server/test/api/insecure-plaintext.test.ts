@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import OpenAI from "openai";
+import { assertBigramAnswers } from "../../../client/test/support/bigram-answers.js";
 import { startTestWorkload, type TestWorkload } from "../../../client/test/support/workload.js";
 
 let t: TestWorkload;
@@ -11,21 +12,7 @@ after(() => t.close());
 
 test("--insecure-plaintext serves the same OpenAI routes without encryption", async () => {
   const openai = new OpenAI({ baseURL: `${t.workload.url}/v1`, apiKey: "unused" });
-  const reply = await openai.chat.completions.create({
-    model: "bigram",
-    messages: [{ role: "user", content: "hi" }],
-    temperature: 0,
-  });
-  assert.equal(reply.choices[0]?.message.content, " ok");
-  const stream = await openai.completions.create({
-    model: "bigram",
-    prompt: "h",
-    temperature: 0,
-    stream: true,
-  });
-  let text = "";
-  for await (const chunk of stream) text += chunk.choices[0]?.text ?? "";
-  assert.equal(text, "i!");
+  await assertBigramAnswers(openai);
 });
 
 test("the manifest's configuration digest differs when plaintext routes are on", async () => {
