@@ -1,12 +1,6 @@
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import {
-  CloisterError,
-  DEFAULT_POLICY,
-  HARDWARE_PLATFORMS,
-  type Policy,
-  simulatedRootId,
-} from "@cloister/core";
+import { CloisterError, DEFAULT_POLICY, HARDWARE_PLATFORMS, type Policy } from "@cloister/core";
 import { readSimulatedRoot, SIMULATED_ROOT_FILES } from "@cloister/server/tee";
 import { Option } from "@commander-js/extra-typings";
 
@@ -38,12 +32,6 @@ export interface PolicyFlags {
   readonly localRoot?: boolean;
 }
 
-export interface ResolvedPolicy {
-  readonly policy: Policy;
-  /** Why simulated evidence may be accepted, for the INSECURE notice; undefined when it is not. */
-  readonly simulatedBecause?: string;
-}
-
 function collect(value: string, previous: string[] | undefined): string[] {
   return [...(previous ?? []), value];
 }
@@ -54,31 +42,21 @@ function collect(value: string, previous: string[] | undefined): string[] {
  * one `cloister serve` created here) is pinned automatically, so a local demo works, and the
  * output says INSECURE. Any other simulated root must be given with --allow-simulated.
  */
-export async function resolvePolicy(
-  flags: PolicyFlags,
-  configDir: string,
-): Promise<ResolvedPolicy> {
+export async function resolvePolicy(flags: PolicyFlags, configDir: string): Promise<Policy> {
   const base = flags.policy === undefined ? DEFAULT_POLICY : await readPolicyFile(flags.policy);
   const roots = [...(base.simulatedRoots ?? [])];
-  const reasons: string[] = [];
   for (const path of flags.allowSimulated ?? []) {
     roots.push(await readSimulatedRoot(path));
-    reasons.push(`--allow-simulated ${path}`);
   }
   if (flags.localRoot !== false) {
     const own = await ownRoot(configDir);
-    if (own !== undefined) {
-      roots.push(own);
-      reasons.push(
-        `this machine's own simulated root ${(await simulatedRootId(own)).slice(0, 12)}…`,
-      );
-    }
+    if (own !== undefined) roots.push(own);
   }
   const platforms =
     roots.length > 0 && !base.platforms.includes("simulated")
       ? [...base.platforms, "simulated" as const]
       : base.platforms;
-  const policy: Policy = {
+  return {
     ...base,
     platforms,
     ...(roots.length > 0 ? { simulatedRoots: roots } : {}),
@@ -89,7 +67,6 @@ export async function resolvePolicy(
       ? {}
       : { workload: { ...base.workload, modelDigests: flags.modelDigest } }),
   };
-  return reasons.length === 0 ? { policy } : { policy, simulatedBecause: reasons.join(", ") };
 }
 
 async function ownRoot(configDir: string): Promise<JsonWebKey | undefined> {

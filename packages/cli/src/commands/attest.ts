@@ -28,7 +28,7 @@ export function attestCommand() {
   for (const option of policyOptions) command.addOption(option);
   return command.action(async (url, options) => {
     const target = await targetUrl(url);
-    const { policy } = await resolvePolicy(options as PolicyFlags, cloisterConfigDir());
+    const policy = await resolvePolicy(options as PolicyFlags, cloisterConfigDir());
     const chosen =
       options.fresh === false
         ? undefined

@@ -36,7 +36,7 @@ export function chatCommand() {
     )
     .action(async (prompt, options) => {
       const url = await targetUrl(options.url);
-      const { policy } = await resolvePolicy(options as PolicyFlags, cloisterConfigDir());
+      const policy = await resolvePolicy(options as PolicyFlags, cloisterConfigDir());
       let receiptSeq: number | undefined;
       const session = await connect(url, { policy, onReceipt: (r) => (receiptSeq = r.seq) });
       process.stderr.write(

@@ -34,7 +34,7 @@ export function proxyCommand(): Command {
     .action(async (options) => {
       const { host, port } = parseListen(options.listen);
       const url = await targetUrl(options.upstream);
-      const { policy } = await resolvePolicy(options as PolicyFlags, cloisterConfigDir());
+      const policy = await resolvePolicy(options as PolicyFlags, cloisterConfigDir());
       const session = await connect(url, { policy });
       const proxy = await startProxy({
         session,

@@ -39,10 +39,6 @@ export class Attestor {
     this.#fresh = new TokenBucket(options.freshBurst ?? 20, options.freshPerSecond ?? 10);
   }
 
-  get provider(): EvidenceProvider {
-    return this.#provider;
-  }
-
   bundle(nonce?: Uint8Array): Promise<AttestationBundleJson> {
     if (nonce === undefined) {
       this.#cached ??= this.#produce().catch((error: unknown) => {

@@ -20,14 +20,6 @@ export class WorkQueue {
     this.#maxWaiting = maxWaiting;
   }
 
-  get running(): number {
-    return this.#running;
-  }
-
-  get waiting(): number {
-    return this.#waiting.length;
-  }
-
   /** Resolves with a release function once a slot is free. Call it exactly once when done. */
   async acquire(signal: AbortSignal): Promise<() => void> {
     signal.throwIfAborted();
