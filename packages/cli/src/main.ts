@@ -19,6 +19,7 @@ const program = new Command("cloister")
   .addCommand(attestCommand())
   .addCommand(proxyCommand())
   .addCommand(doctorCommand())
+  .enablePositionalOptions()
   .showHelpAfterError();
 
 program.parseAsync().catch(reportError);

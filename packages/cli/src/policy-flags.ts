@@ -1,6 +1,12 @@
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { CloisterError, DEFAULT_POLICY, HARDWARE_PLATFORMS, type Policy } from "@cloister/core";
+import {
+  CloisterError,
+  DEFAULT_POLICY,
+  HARDWARE_PLATFORMS,
+  type Policy,
+  parseSnpPolicy,
+} from "@cloister/core";
 import { readSimulatedRoot, SIMULATED_ROOT_FILES } from "@cloister/server/tee";
 import { Option } from "@commander-js/extra-typings";
 
@@ -8,7 +14,7 @@ import { Option } from "@commander-js/extra-typings";
 export const policyOptions = [
   new Option(
     "--policy <file>",
-    "a JSON policy file (platforms, measurements, hardwareIds, allowDebug, workload pins)",
+    "a JSON policy file (platforms, measurements, hardwareIds, allowDebug, workload pins, snp rules)",
   ),
   new Option(
     "--allow-simulated <root.pem>",
@@ -97,5 +103,9 @@ async function readPolicyFile(path: string): Promise<Policy> {
       `The policy file ${path} must be a JSON object whose "platforms" is a list.`,
     );
   }
-  return { ...policy, platforms: policy.platforms ?? HARDWARE_PLATFORMS };
+  return {
+    ...policy,
+    platforms: policy.platforms ?? HARDWARE_PLATFORMS,
+    ...(policy.snp === undefined ? {} : { snp: parseSnpPolicy(policy.snp) }),
+  };
 }

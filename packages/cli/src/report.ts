@@ -5,7 +5,7 @@ import {
   type WorkloadManifest,
 } from "@cloister/core";
 
-const MARK: Record<CheckStatus, string> = {
+export const MARK: Record<CheckStatus, string> = {
   pass: "✔ pass",
   warn: "! warn",
   fail: "✘ fail",

@@ -5,6 +5,7 @@ import { Command, InvalidArgumentError } from "@commander-js/extra-typings";
 import { type PolicyFlags, policyOptions, resolvePolicy } from "../policy-flags.js";
 import { checksReport } from "../report.js";
 import { targetUrl } from "../target.js";
+import { attestVerifyCommand } from "./attest-verify.js";
 
 export function attestCommand() {
   const command = new Command("attest")
@@ -24,7 +25,10 @@ export function attestCommand() {
       "--no-fresh",
       "accept the workload's standing evidence instead of asking for fresh evidence",
     )
-    .option("--json", "print the result as JSON");
+    .option("--json", "print the result as JSON")
+    // `attest verify --json` is the subcommand's flag, not this one (the program is positional too).
+    .enablePositionalOptions()
+    .addCommand(attestVerifyCommand());
   for (const option of policyOptions) command.addOption(option);
   return command.action(async (url, options) => {
     const target = await targetUrl(url);

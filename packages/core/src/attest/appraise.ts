@@ -13,6 +13,53 @@ export interface AttestOptions {
   readonly expectedReportData?: Uint8Array;
 }
 
+export interface VerifyOptions {
+  /** The time to check validity at; verifiers never read the clock themselves. */
+  readonly now: Date;
+  readonly collateral?: Collateral;
+  /** Simulated roots (public JWKs) to accept; without them simulated evidence cannot verify. */
+  readonly simulatedRoots?: readonly JsonWebKey[];
+}
+
+/** What parse + verify established, before any policy: the checks run and, if authentic, the claims. */
+export interface Authenticity {
+  readonly checks: readonly Check[];
+  /** Present only when the evidence is authentic. */
+  readonly claims?: Claims;
+}
+
+/**
+ * parse -> verify only: is the evidence authentic? For callers that appraise elsewhere. Never
+ * throws for bad evidence: every problem becomes a failed check with its reason code.
+ */
+export async function verifyEvidence(
+  evidence: Evidence,
+  options: VerifyOptions,
+): Promise<Authenticity> {
+  const verifier = verifierFor(evidence.platform);
+  if (verifier === undefined) {
+    return {
+      checks: [
+        fail(
+          "evidence.platform_unsupported",
+          `This verifier has no support for ${evidence.platform} evidence yet.`,
+        ),
+      ],
+    };
+  }
+  try {
+    const verified = await verifier.verify(evidence, {
+      now: options.now,
+      collateral: options.collateral ?? {},
+      simulatedRoots: options.simulatedRoots ?? [],
+    });
+    return verified;
+  } catch (error) {
+    if (!(error instanceof CloisterError)) throw error;
+    return { checks: [fail(error.code, error.message)] };
+  }
+}
+
 /**
  * parse -> verify -> appraise for one piece of evidence. Never throws for bad evidence: every
  * problem becomes a failed check with its reason code, and the verdict follows from the checks.
@@ -22,36 +69,20 @@ export async function attest(
   policy: Policy,
   options: AttestOptions,
 ): Promise<AttestationResult> {
-  const checks: Check[] = [platformCheck(evidence, policy)];
-  const verifier = verifierFor(evidence.platform);
-  let claims: Claims | undefined;
-  if (verifier === undefined) {
-    checks.push(
-      fail(
-        "evidence.platform_unsupported",
-        `This verifier has no support for ${evidence.platform} evidence yet.`,
-      ),
-    );
-  } else {
-    try {
-      const verified = await verifier.verify(evidence, {
-        now: options.now,
-        collateral: options.collateral ?? {},
-        simulatedRoots: policy.platforms.includes("simulated") ? (policy.simulatedRoots ?? []) : [],
-      });
-      claims = verified.claims;
-      checks.push(...verified.checks);
-    } catch (error) {
-      if (!(error instanceof CloisterError)) throw error;
-      checks.push(fail(error.code, error.message));
-    }
-  }
+  const authenticity = await verifyEvidence(evidence, {
+    now: options.now,
+    ...(options.collateral === undefined ? {} : { collateral: options.collateral }),
+    simulatedRoots: policy.platforms.includes("simulated") ? (policy.simulatedRoots ?? []) : [],
+  });
+  const checks: Check[] = [platformCheck(evidence, policy), ...authenticity.checks];
+  const claims = authenticity.claims;
   if (claims !== undefined) {
     checks.push(...appraiseClaims(claims, policy));
     if (options.expectedReportData !== undefined) {
       checks.push(reportDataCheck(claims.reportData, options.expectedReportData));
     }
-    if (verifier?.appraise !== undefined) checks.push(...verifier.appraise(claims, policy));
+    const appraise = verifierFor(evidence.platform)?.appraise;
+    if (appraise !== undefined) checks.push(...appraise(claims, policy));
   }
   return {
     verdict: verdictOf(checks),

@@ -1,3 +1,4 @@
+import type { SnpPolicy } from "./snp/policy.js";
 import { HARDWARE_PLATFORMS, type Platform } from "./types.js";
 
 /**
@@ -17,6 +18,8 @@ export interface Policy {
   readonly allowDebug?: boolean;
   /** Pins on the workload manifest bound into the evidence. */
   readonly workload?: WorkloadPins;
+  /** AMD SEV-SNP rules: minimum TCB, host data, ID keys, VMPL, migration agent, SMT. */
+  readonly snp?: SnpPolicy;
 }
 
 export interface WorkloadPins {

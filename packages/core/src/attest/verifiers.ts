@@ -1,10 +1,12 @@
 import { simulatedVerifier } from "./simulated/verify.js";
+import { snpVerifier } from "./snp/verify.js";
 import type { Platform } from "./types.js";
 import type { PlatformVerifier } from "./verifier.js";
 
 /** Adding a platform is a folder under attest/ plus one line here. */
 const VERIFIERS: ReadonlyMap<Platform, PlatformVerifier> = new Map([
   [simulatedVerifier.platform, simulatedVerifier],
+  [snpVerifier.platform, snpVerifier],
 ]);
 
 export function verifierFor(platform: Platform): PlatformVerifier | undefined {

@@ -1,7 +1,14 @@
 import { randomUUID } from "node:crypto";
 import { mkdir, readFile, rmdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { type Collateral, fromUtf8, type Platform, utf8 } from "@cloister/core";
+import {
+  type Collateral,
+  fromUtf8,
+  type Platform,
+  SNP_COLLATERAL,
+  SNP_REPORT_FORMAT,
+  utf8,
+} from "@cloister/core";
 import { errnoOf, fileError, TeeError } from "./errors.js";
 import { plainBytes } from "./plain-bytes.js";
 import type { EvidenceProvider, ProducedEvidence } from "./provider.js";
@@ -40,10 +47,13 @@ export interface TsmFormat {
   readonly auxblob?: string;
 }
 
-// These format names will move to core with the SNP, TDX and CCA verifiers, which must agree.
+// The TDX and CCA format names move to core with their verifiers, which must agree on them.
 export const TSM_PROVIDERS: ReadonlyMap<string, TsmFormat> = new Map([
   // auxblob is the GHCB MSG_REPORT_REQ certificate table (VCEK and its chain) when the host has one.
-  ["sev_guest", { platform: "sev-snp", format: "snp-report", auxblob: "cert_table" }],
+  [
+    "sev_guest",
+    { platform: "sev-snp", format: SNP_REPORT_FORMAT, auxblob: SNP_COLLATERAL.certTable },
+  ],
   ["tdx_guest", { platform: "tdx", format: "tdx-quote" }],
   // CCA accepts a 32 to 64 byte challenge; Cloister always gives 64.
   ["arm_cca_guest", { platform: "cca", format: "cca-token" }],

@@ -1,0 +1,64 @@
+import { readdir, readFile, stat } from "node:fs/promises";
+import { extname, join } from "node:path";
+import { CloisterError, type SnpEvidenceFile, sniffSnpEvidence } from "@cloister/core";
+
+/** Recognises the evidence in a file; each platform adds its sniffer here. */
+export async function readEvidenceFile(path: string): Promise<SnpEvidenceFile> {
+  const bytes = await readInput(path, "evidence");
+  const found = sniffSnpEvidence(bytes);
+  if (found === undefined) {
+    throw new CloisterError(
+      "evidence.unrecognised",
+      `${path} is not evidence Cloister recognises (an SEV-SNP report, raw, hex or extended, or an Azure HCL report or vTPM evidence JSON).`,
+    );
+  }
+  return found;
+}
+
+const CERTIFICATE_EXTENSIONS = new Set([".pem", ".der", ".crt", ".cer"]);
+
+/**
+ * Every certificate in the given files and directories (a directory means each PEM/DER file in
+ * it), as one PEM text: the verifier takes a concatenation of PEM blocks.
+ */
+export async function readCertificates(paths: readonly string[]): Promise<string | undefined> {
+  const blocks: string[] = [];
+  for (const path of paths) {
+    const info = await stat(path).catch((error: unknown) => {
+      throw new CloisterError("input.unreadable", `Could not read ${path}.`, { cause: error });
+    });
+    const files = info.isDirectory()
+      ? (await readdir(path))
+          .filter((name) => CERTIFICATE_EXTENSIONS.has(extname(name).toLowerCase()))
+          .sort()
+          .map((name) => join(path, name))
+      : [path];
+    if (files.length === 0) {
+      throw new CloisterError(
+        "input.no_certificates",
+        `${path} holds no .pem, .der, .crt or .cer file.`,
+      );
+    }
+    for (const file of files) blocks.push(asPem(await readInput(file, "certificate")));
+  }
+  return blocks.length === 0 ? undefined : blocks.join("");
+}
+
+function asPem(bytes: Uint8Array): string {
+  const text = Buffer.from(bytes).toString("latin1");
+  if (text.includes("-----BEGIN")) return `${text.trimEnd()}\n`;
+  const body = Buffer.from(bytes)
+    .toString("base64")
+    .replace(/.{1,64}/g, "$&\n");
+  return `-----BEGIN CERTIFICATE-----\n${body}-----END CERTIFICATE-----\n`;
+}
+
+export async function readInput(path: string, what: string): Promise<Uint8Array> {
+  try {
+    return new Uint8Array(await readFile(path));
+  } catch (error) {
+    throw new CloisterError("input.unreadable", `Could not read the ${what} file ${path}.`, {
+      cause: error,
+    });
+  }
+}
