@@ -5,6 +5,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+echo "# test tools"
+# The browser tests run @cloister/core in Debian's Chromium; a no-op when it is installed.
+bash scripts/install-chromium.sh
 echo "# typecheck + build"
 npx tsc -b packages/cli
 npx tsc -p tsconfig.test.json

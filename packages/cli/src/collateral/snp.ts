@@ -10,12 +10,20 @@ import {
   type SnpProduct,
   type SnpReport,
 } from "@cloister/core";
-import { fetchCertChain, fetchCrl, fetchVcek, type KdsRequest } from "./amd-kds.js";
+import {
+  fetchCertChain,
+  fetchCrl,
+  fetchVcek,
+  type KdsOptions,
+  type KdsRequest,
+} from "./amd-kds.js";
 
 export interface FetchOptions {
   /** The Cloister home; the KDS cache lives under cache/amd-kds in it. */
   readonly cacheDir: string;
   readonly refresh: boolean;
+  /** An AMD KDS mirror; defaults to AMD's own. */
+  readonly baseUrl?: string;
   /** Progress lines (stderr in the CLI). */
   readonly log: (line: string) => void;
 }
@@ -49,6 +57,7 @@ export async function fetchSnpCollateral(
   const kds = {
     cacheDir: join(options.cacheDir, "cache", "amd-kds"),
     refresh: options.refresh,
+    ...(options.baseUrl === undefined ? {} : { baseUrl: options.baseUrl }),
     onRequest: (url: string) => options.log(`fetching ${url}`),
   };
   // A v2 report carries no CPUID; before Turin there were only Milan and Genoa to try.
@@ -59,17 +68,35 @@ export async function fetchSnpCollateral(
     try {
       const vcek = await fetchVcek(request(report, product), kds);
       const chain = await fetchCertChain(product, kds);
-      const crl = await fetchCrl(product, kds);
+      const crl = await optionalCrl(product, kds, options.log);
       const existing = collateral[SNP_COLLATERAL.certificates];
       return {
         [SNP_COLLATERAL.certificates]: `${typeof existing === "string" ? existing : ""}${derToPem(vcek)}${chain}`,
-        [SNP_COLLATERAL.crl]: crl,
+        ...(crl === undefined ? {} : { [SNP_COLLATERAL.crl]: crl }),
       };
     } catch (error) {
       lastError = error;
     }
   }
   throw lastError;
+}
+
+/**
+ * Without the CRL the report still verifies, with revocation reported as unknown (and refused
+ * by a policy that requires the check), so a CRL the server cannot give is a note, not a failure.
+ */
+async function optionalCrl(
+  product: SnpProduct,
+  kds: KdsOptions,
+  log: (line: string) => void,
+): Promise<Uint8Array | undefined> {
+  try {
+    return await fetchCrl(product, kds);
+  } catch (error) {
+    if (!(error instanceof CloisterError)) throw error;
+    log(`could not fetch the ${product} CRL (${error.message}); revocation stays unknown`);
+    return undefined;
+  }
 }
 
 function request(report: SnpReport, product: SnpProduct): KdsRequest {

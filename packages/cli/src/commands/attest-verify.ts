@@ -41,6 +41,10 @@ export function attestVerifyCommand() {
       "fetch the VCEK, chain and CRL from AMD KDS (network; cached under the Cloister home)",
     )
     .option("--refresh-collateral", "with --fetch-collateral: ignore the cache")
+    .option(
+      "--kds-url <url>",
+      "with --fetch-collateral: an AMD KDS mirror to use instead of https://kdsintf.amd.com",
+    )
     .option("--now <iso-8601>", "check validity at this time instead of the clock's", instant)
     .option("--policy <file>", "a JSON policy file (see docs/sev-snp.md)")
     .addOption(
@@ -72,6 +76,7 @@ export function attestVerifyCommand() {
           await fetchSnpCollateral(file.evidence, collateral, {
             cacheDir: cloisterConfigDir(),
             refresh: options.refreshCollateral === true,
+            ...(options.kdsUrl === undefined ? {} : { baseUrl: options.kdsUrl }),
             log: (line) => process.stderr.write(`${line}\n`),
           }),
         );

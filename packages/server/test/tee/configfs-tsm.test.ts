@@ -1,8 +1,16 @@
 import assert from "node:assert/strict";
+import { X509Certificate } from "node:crypto";
 import { mkdir, readdir } from "node:fs/promises";
 import { join } from "node:path";
 import { test } from "node:test";
-import { fromHex } from "@cloister/core";
+import {
+  encodeCertTable,
+  fromHex,
+  SNP_COLLATERAL,
+  SNP_REPORT_FORMAT,
+  toHex,
+  verifyEvidence,
+} from "@cloister/core";
 import { configfsTsmProvider, TeeError } from "../../src/tee/index.js";
 import { fakeTsm } from "./fake-tsm.js";
 import { tempDir } from "./temp.js";
@@ -14,13 +22,18 @@ async function root(): Promise<string> {
   return join(await tempDir(), "sys", "kernel", "config", "tsm", "report");
 }
 
-test("SEV-SNP: a real report comes back byte for byte, with the certificate table", {}, async () => {
-  const report = await vector("sev-snp/go-sev-guest-milan/attestation.bin");
-  // The provider passes auxblob on without reading it; a VCEK stands in for a certificate table.
-  const certTable = await vector("sev-snp/go-sev-guest-milan/vcek.der");
-  // The report was made over 01 02 03 04 05 and zeros; asking for the same keeps the picture true.
-  const reportData = new Uint8Array(64);
-  reportData.set([1, 2, 3, 4, 5]);
+test("SEV-SNP: a real report and certificate table come back and verify to the AMD root", {}, async () => {
+  const report = await vector("sev-snp/oak-genoa-oc/report.bin");
+  const vcek = await vector("sev-snp/oak-genoa-oc/vcek.der");
+  const [ask, ark] = pemCertificates(await vector("sev-snp/amd-roots/genoa_ask_ark.pem"));
+  // What the host hands the guest in auxblob: the GHCB certificate table with VCEK, ASK and ARK.
+  const certTable = encodeCertTable([
+    { kind: "vcek", data: vcek },
+    { kind: "ask", data: ask },
+    { kind: "ark", data: ark },
+  ]);
+  // The fake kernel returns a fixed report; asking for its own report data keeps the picture true.
+  const reportData = report.slice(0x50, 0x90);
   const dir = await root();
   const kernel = await fakeTsm(dir, { provider: "sev_guest", outblob: report, auxblob: certTable });
   const provider = await configfsTsmProvider({ root: dir, files: kernel.files });
@@ -29,15 +42,22 @@ test("SEV-SNP: a real report comes back byte for byte, with the certificate tabl
   assert.match(provider.description, /configfs-tsm \(sev_guest\)/);
   const { evidence, collateral } = await provider.getEvidence(reportData);
   assert.equal(evidence.platform, "sev-snp");
-  assert.equal(evidence.format, "snp-report");
+  assert.equal(evidence.format, SNP_REPORT_FORMAT);
   assert.deepEqual(evidence.data, report);
-  assert.equal(evidence.data.length, 1184);
-  assert.deepEqual(evidence.data.subarray(0x50, 0x90), reportData);
-  assert.deepEqual(collateral, { cert_table: certTable });
+  assert.deepEqual(collateral, { [SNP_COLLATERAL.certTable]: certTable });
   assert.deepEqual(kernel.inblobs, [reportData]);
   // The probe entry and the request entry are both gone.
   assert.equal(kernel.mkdirs, 2);
   assert.deepEqual(await readdir(dir), []);
+  // What a client does with it: no certificate besides the host's table is needed.
+  const verified = await verifyEvidence(evidence, {
+    now: new Date("2025-09-12T00:00:00Z"),
+    collateral,
+  });
+  assert.ok(verified.claims, JSON.stringify(verified.checks));
+  assert.equal(verified.claims.measurement, toHex(report.subarray(0x90, 0xc0)));
+  assert.deepEqual(verified.claims.reportData, reportData);
+  assert.equal(verified.claims.trustAnchor.name, "AMD ARK-Genoa");
 });
 
 test("SEV-SNP without certificates from the host hands on no collateral", {}, async () => {
@@ -177,3 +197,11 @@ test("concurrent requests each use their own entry", async () => {
   assert.equal(kernel.mkdirs, 6);
   assert.deepEqual(await readdir(dir), []);
 });
+
+/** The DER of each certificate in a PEM file (the AMD files hold the ASK, then the ARK). */
+function pemCertificates(pem: Uint8Array): Uint8Array[] {
+  const text = new TextDecoder().decode(pem);
+  return [...text.matchAll(/-----BEGIN CERTIFICATE-----[^-]+-----END CERTIFICATE-----/g)].map(
+    (m) => new Uint8Array(new X509Certificate(m[0]).raw),
+  );
+}
