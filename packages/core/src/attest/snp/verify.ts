@@ -87,7 +87,13 @@ async function verifyParsedReport(
       "The report says no key signed it (SIGNING_KEY = none), so nothing vouches for it.",
     );
   }
-  const signer = await signingChain(report.keyInfo.signingKey, collateral, extraCertificates, now);
+  const signer = await signingChain(
+    report,
+    report.keyInfo.signingKey,
+    collateral,
+    extraCertificates,
+    now,
+  );
   const checks: Check[] = [...signer.chain.checks];
   const signature = concat([report.signature.r, report.signature.s]);
   const valid = await crypto.subtle.verify(
@@ -116,7 +122,7 @@ async function verifyParsedReport(
     );
   }
   // A v2 report carries no CPUID: the signing certificate decides which TCB layout applies.
-  const layout: TcbLayout = product === "Turin" ? "turin" : "milan-genoa";
+  const layout = layoutOf(product);
   const tcbs = {
     current: relayout(report.currentTcb, layout),
     reported: relayout(report.reportedTcb, layout),
@@ -136,6 +142,11 @@ async function verifyParsedReport(
     revocation: revocation.status === "pass" ? ("checked" as const) : ("unknown" as const),
   };
   return { checks, claims: (reportData) => snpClaims(report, tcbs, identity, reportData) };
+}
+
+/** Turin (family 1Ah) adds the FMC and moves the fields; Milan and Genoa share a layout. */
+function layoutOf(product: SnpProduct | undefined): TcbLayout {
+  return product === "Turin" ? "turin" : "milan-genoa";
 }
 
 function relayout(tcb: TcbVersion, layout: TcbLayout): TcbVersion {
@@ -220,16 +231,19 @@ const chainCache = new Map<string, Promise<SigningChain>>();
 const CACHE_LIMIT = 256;
 
 async function signingChain(
+  report: SnpReport,
   kind: "vcek" | "vlek",
   collateral: Collateral,
   extra: readonly (Uint8Array | string)[],
   now: Date,
 ): Promise<SigningChain> {
   const inputs = certificateInputs(collateral, extra);
-  const key = `${kind}:${toHex(await sha256(concat(inputs.map(({ bytes }) => bytes))))}`;
+  const digest = toHex(await sha256(concat(inputs.map(({ bytes }) => bytes))));
+  // Which certificate signs depends on the chip and TCB when several are supplied.
+  const key = `${kind}:${report.reportedTcb.raw}:${toHex(report.chipId)}:${digest}`;
   let entry = chainCache.get(key);
   if (entry === undefined) {
-    entry = buildChain(kind, inputs, now);
+    entry = buildChain(report, kind, inputs, now);
     if (chainCache.size >= CACHE_LIMIT) chainCache.clear();
     chainCache.set(key, entry);
     // Failures are not cached: the same collateral may verify at another `now`.
@@ -263,6 +277,7 @@ function certificateInputs(
 }
 
 async function buildChain(
+  report: SnpReport,
   kind: "vcek" | "vlek",
   inputs: readonly CertificateInput[],
   now: Date,
@@ -286,7 +301,7 @@ async function buildChain(
     const info = readSigningCertIfAny(certificate);
     return info?.kind === kind ? [{ certificate, info }] : [];
   });
-  const signer = signers[0];
+  const signer = signers.find(({ info }) => issuedFor(info, report)) ?? signers[0];
   if (signer === undefined) {
     throw new VerificationError(
       "snp.certificate.missing",
@@ -303,6 +318,20 @@ async function buildChain(
     ["verify"],
   );
   return { certificate: signer.certificate, info: signer.info, chain, key };
+}
+
+/**
+ * A directory of certificates may hold VCEKs of several chips or TCBs: the one issued for this
+ * report's chip and REPORTED_TCB is the one to try. If none matches, the first is tried, so that
+ * the failure names the mismatch.
+ */
+function issuedFor(info: SigningCertInfo, report: SnpReport): boolean {
+  const tcb = decodeTcb(report.reportedTcb.raw, layoutOf(info.product));
+  const sameTcb = (["bootloader", "tee", "snp", "microcode", "fmc"] as const).every(
+    (part) => info.tcb[part] === tcb[part],
+  );
+  if (info.kind === "vlek" || info.hwid === undefined) return sameTcb;
+  return sameTcb && equalBytes(info.hwid, report.chipId.subarray(0, info.hwid.length));
 }
 
 function readSigningCertIfAny(certificate: X509Certificate): SigningCertInfo | undefined {
