@@ -65,10 +65,23 @@ function looksLikeReport(bytes: Uint8Array): boolean {
 function hexReport(bytes: Uint8Array): Uint8Array | undefined {
   // 1184 bytes of hex is 2368 characters; allow whitespace and line breaks around and between.
   if (bytes.length < REPORT_SIZE * 2 || bytes.length > REPORT_SIZE * 3) return undefined;
+  if (!bytes.every(isHexOrSpace)) return undefined;
   const text = fromUtf8(bytes).replace(/\s+/g, "");
-  if (!/^[0-9a-fA-F]+$/.test(text)) return undefined;
   const decoded = fromHex(text);
   return decoded !== undefined && looksLikeReport(decoded) && decoded.length === REPORT_SIZE
     ? decoded
     : undefined;
+}
+
+/** ASCII hex digits, space, tab, CR and LF: checked before decoding, as binary is rarely UTF-8. */
+function isHexOrSpace(byte: number): boolean {
+  return (
+    (byte >= 0x30 && byte <= 0x39) ||
+    (byte >= 0x41 && byte <= 0x46) ||
+    (byte >= 0x61 && byte <= 0x66) ||
+    byte === 0x20 ||
+    byte === 0x09 ||
+    byte === 0x0a ||
+    byte === 0x0d
+  );
 }
