@@ -25,7 +25,7 @@ const REPORT_VERSIONS = new Set([2, 3, 5]);
 export function sniffSnpEvidence(bytes: Uint8Array): SnpEvidenceFile | undefined {
   if (isAzureEvidence(bytes)) {
     return {
-      form: bytes[0] === 0x7b ? "Azure vTPM evidence (JSON)" : "Azure HCL report",
+      form: startsWithHcl(bytes) ? "Azure HCL report" : "Azure vTPM evidence (JSON)",
       evidence: { platform: "sev-snp", format: AZURE_SNP_VTPM_FORMAT, data: bytes },
       collateral: {},
     };
@@ -46,6 +46,11 @@ export function sniffSnpEvidence(bytes: Uint8Array): SnpEvidenceFile | undefined
     evidence: { platform: "sev-snp", format: SNP_REPORT_FORMAT, data: bytes.slice(0, REPORT_SIZE) },
     collateral: { [SNP_COLLATERAL.certTable]: table.slice() },
   };
+}
+
+function startsWithHcl(bytes: Uint8Array): boolean {
+  // "HCLA", the HCL report's signature; anything else isAzureEvidence accepts is JSON.
+  return bytes[0] === 0x48 && bytes[1] === 0x43 && bytes[2] === 0x4c && bytes[3] === 0x41;
 }
 
 function rawReport(report: Uint8Array, form: string): SnpEvidenceFile {

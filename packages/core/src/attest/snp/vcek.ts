@@ -76,11 +76,20 @@ export function readSigningCert(certificate: X509Certificate): SigningCertInfo {
   return { kind, productName, product, tcb, hwid, hwidEncoding: encoding };
 }
 
-/** AMD names the leaf "SEV-VCEK" or "SEV-VLEK"; the chain check binds this name to the signer. */
-function kindOf(certificate: X509Certificate): SigningKind {
+/** AMD names the leaf "SEV-VCEK" or "SEV-VLEK"; any other certificate (ASK, ASVK, ARK) is neither. */
+export function signingKindOf(certificate: X509Certificate): SigningKind | undefined {
   const names = certificate.subjectName.getField("CN");
-  if (names.length === 1 && names[0] === "SEV-VCEK") return "vcek";
-  if (names.length === 1 && names[0] === "SEV-VLEK") return "vlek";
+  if (names.length !== 1) return undefined;
+  if (names[0] === "SEV-VCEK") return "vcek";
+  if (names[0] === "SEV-VLEK") return "vlek";
+  return undefined;
+}
+
+/** The chain check binds the leaf's name to the signer: a certificate without one is refused. */
+function kindOf(certificate: X509Certificate): SigningKind {
+  const kind = signingKindOf(certificate);
+  if (kind !== undefined) return kind;
+  const names = certificate.subjectName.getField("CN");
   throw new ParseError(
     "snp.vcek.kind",
     "subject",

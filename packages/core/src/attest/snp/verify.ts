@@ -15,7 +15,7 @@ import { type ChainVerification, verifySigningChain } from "./chain.js";
 import { snpClaims } from "./claims.js";
 import { checkRevocation, parseCrl } from "./crl.js";
 import { AZURE_SNP_VTPM_FORMAT, SNP_COLLATERAL, SNP_REPORT_FORMAT } from "./formats.js";
-import { readSigningCert, type SigningCertInfo } from "./vcek.js";
+import { readSigningCert, type SigningCertInfo, signingKindOf } from "./vcek.js";
 import type { X509Certificate, X509Crl } from "./x509.js";
 
 /** parse -> verify for SEV-SNP: report signature, VCEK/VLEK chain to a pinned ARK, TCB and chip binding. */
@@ -335,6 +335,5 @@ function issuedFor(info: SigningCertInfo, report: SnpReport): boolean {
 }
 
 function readSigningCertIfAny(certificate: X509Certificate): SigningCertInfo | undefined {
-  const cn = certificate.subject;
-  return /CN=SEV-(VCEK|VLEK)/i.test(cn) ? readSigningCert(certificate) : undefined;
+  return signingKindOf(certificate) === undefined ? undefined : readSigningCert(certificate);
 }
