@@ -1,6 +1,7 @@
 import { randomInt } from "node:crypto";
 import { nodeAeads } from "@cloister/client/node-aead";
 import {
+  type Collateral,
   generateGatewayKey,
   type ManifestModel,
   manifestDigest,
@@ -48,6 +49,12 @@ export interface WorkloadOptions {
   readonly provider?: EvidenceProvider;
   /** Use the simulated TEE even where hardware is available. */
   readonly preferSimulated?: boolean;
+  /**
+   * Collateral served with every bundle besides what the provider returns, resolved once at
+   * start-up for the chosen provider: e.g. an SEV-SNP VCEK and its chain when the host's
+   * certificate table is empty, so that clients can verify without fetching anything.
+   */
+  readonly collateral?: (provider: EvidenceProvider) => Promise<Collateral>;
   /** Fastify/pino logging; never includes bodies. */
   readonly logger: boolean | { readonly level: string };
 }
@@ -106,7 +113,8 @@ export async function startWorkload(options: WorkloadOptions): Promise<RunningWo
     logger: options.logger,
     forceCloseConnections: true,
   });
-  registerAttestation(app, new Attestor(provider, manifest));
+  const collateral = options.collateral === undefined ? {} : await options.collateral(provider);
+  registerAttestation(app, new Attestor(provider, manifest, { collateral }));
   registerGateway(app, {
     keys: [gatewayKey],
     replay: new ReplayCache({ windowMs: options.replayWindowMs }),

@@ -1,7 +1,9 @@
-import { short } from "@cloister/core";
+import { type Collateral, SNP_COLLATERAL, short } from "@cloister/core";
 import type { Backend, Engine } from "@cloister/server";
-import { cloisterConfigDir } from "@cloister/server/tee";
+import { cloisterConfigDir, type EvidenceProvider } from "@cloister/server/tee";
 import { Command, InvalidArgumentError, Option } from "@commander-js/extra-typings";
+import { fetchSnpCollateral } from "../collateral/snp.js";
+import { readCertificates } from "../evidence-files.js";
 import { forgetLocalServer, recordLocalServer } from "../local-server.js";
 
 export function serveCommand(): Command {
@@ -44,6 +46,16 @@ export function serveCommand(): Command {
     )
     .option("--simulate", "use the simulated TEE even where hardware is available (INSECURE)")
     .option(
+      "--certs <file|dir>",
+      "certificates to serve with the evidence so clients need not fetch them, e.g. the SEV-SNP VCEK when the host supplies none (PEM/DER; a directory means every such file in it; repeatable)",
+      collect,
+    )
+    .option(
+      "--fetch-collateral",
+      "SEV-SNP: fetch this chip's VCEK, chain and CRL from AMD KDS once at start-up (cached) and serve them with the evidence",
+    )
+    .option("--kds-url <url>", "with --fetch-collateral: an AMD KDS mirror")
+    .option(
       "--insecure-plaintext",
       "ALSO serve the OpenAI routes unencrypted (development only: anyone on the path reads prompts)",
     )
@@ -83,6 +95,7 @@ export function serveCommand(): Command {
         configDir,
         logger: { level: options.logLevel },
         preferSimulated: options.simulate === true,
+        collateral: (provider) => operatorCollateral(provider, options, configDir),
       });
       await recordLocalServer(configDir, workload.url);
       const tee = workload.provider;
@@ -106,6 +119,29 @@ export function serveCommand(): Command {
       process.once("SIGINT", stop);
       process.once("SIGTERM", stop);
     });
+}
+
+/** What `--certs` and `--fetch-collateral` add to every attestation bundle. */
+async function operatorCollateral(
+  provider: EvidenceProvider,
+  options: { certs?: string[]; fetchCollateral?: true; kdsUrl?: string },
+  configDir: string,
+): Promise<Collateral> {
+  const collateral: Record<string, Uint8Array | string> = {};
+  const certificates = await readCertificates(options.certs ?? []);
+  if (certificates !== undefined) collateral[SNP_COLLATERAL.certificates] = certificates;
+  if (options.fetchCollateral !== true) return collateral;
+  // KDS is asked by chip ID and TCB, which only a report tells: make one, for no particular data.
+  const { evidence } = await provider.getEvidence(new Uint8Array(64));
+  return {
+    ...collateral,
+    ...(await fetchSnpCollateral(evidence, collateral, {
+      cacheDir: configDir,
+      refresh: false,
+      ...(options.kdsUrl === undefined ? {} : { baseUrl: options.kdsUrl }),
+      log: (line) => process.stderr.write(`${line}\n`),
+    })),
+  };
 }
 
 async function loadBackend(options: {

@@ -1,6 +1,7 @@
 import {
   type AttestationBundleJson,
   CloisterError,
+  type Collateral,
   encodeBundle,
   manifestReportData,
   type WorkloadManifest,
@@ -13,6 +14,8 @@ export interface AttestorOptions {
   readonly freshPerSecond?: number;
   /** Burst of fresh-evidence requests allowed at once. */
   readonly freshBurst?: number;
+  /** Collateral the operator supplied; the provider's own collateral wins on a name clash. */
+  readonly collateral?: Collateral;
 }
 
 /** Fresh evidence was asked for more often than the rate limit allows. */
@@ -27,6 +30,7 @@ export class Attestor {
   readonly #provider: EvidenceProvider;
   readonly #manifest: WorkloadManifest;
   readonly #fresh: TokenBucket;
+  readonly #collateral: Collateral;
   #cached: Promise<AttestationBundleJson> | undefined;
 
   constructor(
@@ -37,6 +41,7 @@ export class Attestor {
     this.#provider = provider;
     this.#manifest = manifest;
     this.#fresh = new TokenBucket(options.freshBurst ?? 20, options.freshPerSecond ?? 10);
+    this.#collateral = options.collateral ?? {};
   }
 
   bundle(nonce?: Uint8Array): Promise<AttestationBundleJson> {
@@ -63,7 +68,7 @@ export class Attestor {
     const { evidence, collateral } = await this.#provider.getEvidence(reportData);
     return encodeBundle({
       evidence,
-      collateral,
+      collateral: { ...this.#collateral, ...collateral },
       manifest: this.#manifest,
       ...(nonce === undefined ? {} : { nonce }),
     });
