@@ -26,6 +26,7 @@ test("SEV-SNP: a real report and certificate table come back and verify to the A
   const report = await vector("sev-snp/oak-genoa-oc/report.bin");
   const vcek = await vector("sev-snp/oak-genoa-oc/vcek.der");
   const [ask, ark] = pemCertificates(await vector("sev-snp/amd-roots/genoa_ask_ark.pem"));
+  assert.ok(ask !== undefined && ark !== undefined);
   // What the host hands the guest in auxblob: the GHCB certificate table with VCEK, ASK and ARK.
   const certTable = encodeCertTable([
     { kind: "vcek", data: vcek },
