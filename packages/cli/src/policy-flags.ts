@@ -1,12 +1,6 @@
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import {
-  CloisterError,
-  DEFAULT_POLICY,
-  HARDWARE_PLATFORMS,
-  type Policy,
-  parseSnpPolicy,
-} from "@cloister/core";
+import { CloisterError, DEFAULT_POLICY, type Policy, parsePolicy } from "@cloister/core";
 import { readSimulatedRoot, SIMULATED_ROOT_FILES } from "@cloister/server/tee";
 import { Option } from "@commander-js/extra-typings";
 
@@ -92,20 +86,10 @@ async function readPolicyFile(path: string): Promise<Policy> {
       cause: error,
     });
   }
-  const policy = value as Partial<Policy>;
-  if (
-    typeof value !== "object" ||
-    value === null ||
-    (policy.platforms !== undefined && !Array.isArray(policy.platforms))
-  ) {
-    throw new CloisterError(
-      "policy.file",
-      `The policy file ${path} must be a JSON object whose "platforms" is a list.`,
-    );
+  try {
+    return parsePolicy(value);
+  } catch (error) {
+    if (!(error instanceof CloisterError)) throw error;
+    throw new CloisterError(error.code, `${path}: ${error.message}`, { cause: error });
   }
-  return {
-    ...policy,
-    platforms: policy.platforms ?? HARDWARE_PLATFORMS,
-    ...(policy.snp === undefined ? {} : { snp: parseSnpPolicy(policy.snp) }),
-  };
 }

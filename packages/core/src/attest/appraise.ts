@@ -53,7 +53,11 @@ export async function verifyEvidence(
       collateral: options.collateral ?? {},
       simulatedRoots: options.simulatedRoots ?? [],
     });
-    return verified;
+    // A verifier may finish with a failed check that is not a throw (a revoked intermediate):
+    // such evidence is not authentic, and its claims must not be handed on.
+    return verified.checks.some((c) => c.status === "fail")
+      ? { checks: verified.checks }
+      : verified;
   } catch (error) {
     if (!(error instanceof CloisterError)) throw error;
     return { checks: [fail(error.code, error.message)] };

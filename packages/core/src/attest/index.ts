@@ -1,6 +1,7 @@
 export * from "./appraise.js";
 export * from "./checks.js";
 export * from "./policy.js";
+export * from "./policy-json.js";
 export * from "./simulated/format.js";
 export { type ParsedSimulatedEvidence, parseSimulatedEvidence } from "./simulated/parse.js";
 export { simulatedRootId } from "./simulated/verify.js";

@@ -14,7 +14,8 @@ export interface SnpEvidenceFile {
   readonly collateral: Collateral;
 }
 
-const REPORT_VERSIONS = new Set([2, 3, 5]);
+/** The versions parseReport accepts (4 shares version 3's layout). */
+const REPORT_VERSIONS = new Set([2, 3, 4, 5]);
 
 /**
  * Recognises the shapes SEV-SNP evidence is stored in: the raw 1184-byte report, the same as hex
