@@ -1,4 +1,4 @@
-import { CloisterError } from "../../errors.js";
+import { hexSettingList, invalidSetting, settingList, settingObject } from "../policy-settings.js";
 import type { SigningKey, SnpProduct } from "./abi/types.js";
 
 /** Minimum security patch level per firmware component; absent components are not checked. */
@@ -52,7 +52,7 @@ const BOOLEANS = ["allowMigrationAgent", "requireSmtDisabled", "requireRevocatio
 
 /** Checks an `snp` policy section read from JSON; every mistake is named. */
 export function parseSnpPolicy(value: unknown): SnpPolicy {
-  const section = object(value, "snp");
+  const section = settingObject(value, "snp");
   const known = new Set<string>([
     "products",
     "minimumTcb",
@@ -64,20 +64,20 @@ export function parseSnpPolicy(value: unknown): SnpPolicy {
     ...BOOLEANS,
   ]);
   for (const key of Object.keys(section)) {
-    if (!known.has(key)) invalid(`snp.${key}`, "is not a known SEV-SNP policy setting");
+    if (!known.has(key)) invalidSetting(`snp.${key}`, "is not a known SEV-SNP policy setting");
   }
   if (section.products !== undefined) {
-    for (const p of list(section.products, "snp.products")) {
+    for (const p of settingList(section.products, "snp.products")) {
       if (!PRODUCTS.includes(p as SnpProduct)) {
-        invalid("snp.products", `must name products among ${PRODUCTS.join(", ")}`);
+        invalidSetting("snp.products", `must name products among ${PRODUCTS.join(", ")}`);
       }
     }
   }
   if (section.minimumTcb !== undefined) {
-    const tcb = object(section.minimumTcb, "snp.minimumTcb");
+    const tcb = settingObject(section.minimumTcb, "snp.minimumTcb");
     for (const [key, spl] of Object.entries(tcb)) {
       if (!(TCB_PARTS as readonly string[]).includes(key)) {
-        invalid(`snp.minimumTcb.${key}`, `is not a TCB component (${TCB_PARTS.join(", ")})`);
+        invalidSetting(`snp.minimumTcb.${key}`, `is not a TCB component (${TCB_PARTS.join(", ")})`);
       }
       byte(spl, `snp.minimumTcb.${key}`);
     }
@@ -86,33 +86,28 @@ export function parseSnpPolicy(value: unknown): SnpPolicy {
   if (section.minimumGuestSvn !== undefined) {
     const svn = section.minimumGuestSvn;
     if (typeof svn !== "number" || !Number.isInteger(svn) || svn < 0 || svn > 0xffffffff) {
-      invalid("snp.minimumGuestSvn", "must be an unsigned 32-bit integer");
+      invalidSetting("snp.minimumGuestSvn", "must be an unsigned 32-bit integer");
     }
   }
   for (const key of HEX_LISTS) {
-    if (section[key] === undefined) continue;
-    for (const item of list(section[key], `snp.${key}`)) {
-      if (typeof item !== "string" || !/^[0-9a-fA-F]+$/.test(item)) {
-        invalid(`snp.${key}`, "must be a list of hex strings");
-      }
-    }
+    if (section[key] !== undefined) hexSettingList(section[key], `snp.${key}`);
   }
   if (section.vmpls !== undefined) {
-    for (const vmpl of list(section.vmpls, "snp.vmpls")) {
+    for (const vmpl of settingList(section.vmpls, "snp.vmpls")) {
       if (typeof vmpl !== "number" || !Number.isInteger(vmpl) || vmpl < 0 || vmpl > 3) {
-        invalid("snp.vmpls", "must be a list of VMPLs from 0 to 3");
+        invalidSetting("snp.vmpls", "must be a list of VMPLs from 0 to 3");
       }
     }
   }
   if (section.signingKeys !== undefined) {
-    for (const key of list(section.signingKeys, "snp.signingKeys")) {
+    for (const key of settingList(section.signingKeys, "snp.signingKeys")) {
       if (key !== "vcek" && key !== "vlek")
-        invalid("snp.signingKeys", 'must list "vcek" or "vlek"');
+        invalidSetting("snp.signingKeys", 'must list "vcek" or "vlek"');
     }
   }
   for (const key of BOOLEANS) {
     if (section[key] !== undefined && typeof section[key] !== "boolean") {
-      invalid(`snp.${key}`, "must be true or false");
+      invalidSetting(`snp.${key}`, "must be true or false");
     }
   }
   return section as SnpPolicy;
@@ -128,7 +123,7 @@ export interface FirmwareVersionFloor {
 export function parseFirmwareVersion(value: unknown): FirmwareVersionFloor {
   const match =
     typeof value === "string" ? /^(\d{1,3})\.(\d{1,3})(?:\.(\d{1,3}))?$/.exec(value) : null;
-  if (match === null) invalid("snp.minimumFirmware", 'must look like "1.55" or "1.55.21"');
+  if (match === null) invalidSetting("snp.minimumFirmware", 'must look like "1.55" or "1.55.21"');
   const [, major, minor, build] = match;
   return {
     major: Number(major),
@@ -137,24 +132,8 @@ export function parseFirmwareVersion(value: unknown): FirmwareVersionFloor {
   };
 }
 
-function object(value: unknown, name: string): Record<string, unknown> {
-  if (typeof value !== "object" || value === null || Array.isArray(value)) {
-    invalid(name, "must be a JSON object");
-  }
-  return value as Record<string, unknown>;
-}
-
-function list(value: unknown, name: string): readonly unknown[] {
-  if (!Array.isArray(value)) invalid(name, "must be a list");
-  return value;
-}
-
 function byte(value: unknown, name: string): void {
   if (typeof value !== "number" || !Number.isInteger(value) || value < 0 || value > 255) {
-    invalid(name, "must be an integer from 0 to 255");
+    invalidSetting(name, "must be an integer from 0 to 255");
   }
-}
-
-function invalid(name: string, problem: string): never {
-  throw new CloisterError("policy.invalid", `The policy setting ${name} ${problem}.`);
 }
