@@ -7,9 +7,11 @@
 
 import { X509Certificate } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { fileURLToPath } from "node:url";
-
-export const TESTVECTORS = fileURLToPath(new URL("../../testvectors/", import.meta.url));
+import {
+  TESTVECTORS,
+  VECTOR_INDEX,
+  type VectorEntry,
+} from "../../packages/core/test/support/testvectors.js";
 
 export type Product = "Milan" | "Genoa" | "Turin";
 
@@ -28,21 +30,13 @@ export interface SnpVector {
   readonly verifyAt: Date;
 }
 
-interface IndexEntry {
-  readonly id: string;
-  readonly tee?: string;
-  readonly files: Readonly<Record<string, string>>;
-  readonly verify_at?: string;
-}
-
 /** Azure's HCL report carries the SNP report at byte 0x20. */
 const HCL_REPORT_OFFSET = 0x20;
 const REPORT_SIZE = 1184;
 const DAY_MS = 86_400_000;
 
 export function loadVectors(): SnpVector[] {
-  const index = JSON.parse(readFileSync(`${TESTVECTORS}index.json`, "utf8")) as IndexEntry[];
-  return index.flatMap((entry) => {
+  return VECTOR_INDEX.flatMap((entry) => {
     if (entry.tee?.startsWith("sev-snp") !== true) return [];
     const report = reportOf(entry);
     const signerFile = entry.files.vcek ?? entry.files["vcek (derived)"] ?? entry.files.vlek;
@@ -78,7 +72,7 @@ export function loadVectors(): SnpVector[] {
   });
 }
 
-function reportOf(entry: IndexEntry): Uint8Array | undefined {
+function reportOf(entry: VectorEntry): Uint8Array | undefined {
   const f = entry.files;
   const path = f.report ?? f["report (derived)"];
   if (path !== undefined) return read(path);
@@ -125,10 +119,10 @@ function productOf(signer: X509Certificate): Product {
 }
 
 /** The first timestamp the index names when the signer is valid then, else a day after issue. */
-function verifyAt(entry: IndexEntry, signer: X509Certificate): Date {
+function verifyAt(entry: VectorEntry, signer: X509Certificate): Date {
   const from = Date.parse(signer.validFrom);
   const to = Date.parse(signer.validTo);
-  const named = /\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ/.exec(entry.verify_at ?? "")?.[0];
+  const named = /\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ/.exec(entry.verify_at)?.[0];
   const time = named === undefined ? Number.NaN : Date.parse(named);
   return new Date(time >= from && time <= to ? time : from + DAY_MS);
 }

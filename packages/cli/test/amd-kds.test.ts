@@ -5,7 +5,7 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { fileURLToPath } from "node:url";
+import { TESTVECTORS, vectorEntry } from "../../core/test/support/testvectors.js";
 import {
   CollateralFetchError,
   fetchCertChain,
@@ -15,11 +15,10 @@ import {
   vcekUrl,
 } from "../src/collateral/amd-kds.js";
 
-const TESTVECTORS = fileURLToPath(new URL("../../../testvectors/", import.meta.url));
-
-interface IndexEntry {
-  id: string;
-  parsed?: { reported_tcb_parts?: Record<string, number> };
+/** The TCB parts index.json records for a report. */
+function recordedTcb(id: string): Record<string, number> | undefined {
+  return (vectorEntry(id).parsed as { reported_tcb_parts?: Record<string, number> } | undefined)
+    ?.reported_tcb_parts;
 }
 
 /** The ABI offsets the request is built from (SEV-SNP ABI, ATTESTATION_REPORT). */
@@ -101,7 +100,6 @@ function routes(table: Record<string, Uint8Array | string>, delayMs = 0): Handle
   };
 }
 
-let index: IndexEntry[];
 let milanReport: Uint8Array;
 let milanVcek: Uint8Array;
 let milanChain: string;
@@ -135,7 +133,6 @@ async function rejection(promise: Promise<unknown>): Promise<CollateralFetchErro
 }
 
 before(async () => {
-  index = JSON.parse(await readFile(join(TESTVECTORS, "index.json"), "utf8")) as IndexEntry[];
   milanReport = await vector("sev-snp/go-sev-guest-milan/attestation.bin");
   milanVcek = await vector("sev-snp/go-sev-guest-milan/vcek.der");
   milanChain = await readFile(join(TESTVECTORS, "sev-snp/amd-roots/milan_ask_ark.pem"), "utf8");
@@ -156,7 +153,7 @@ after(async () => {
 
 describe("vcekUrl", () => {
   test("Milan: 64-byte hwid and the report's TCB, as the vectors' index records it", () => {
-    const parts = index.find((e) => e.id === "snp/go-sev-guest-milan")?.parsed?.reported_tcb_parts;
+    const parts = recordedTcb("snp/go-sev-guest-milan");
     assert.deepEqual(
       {
         bl: milan.tcb.bootloader,
@@ -173,7 +170,7 @@ describe("vcekUrl", () => {
 
   test("Turin: only the first 8 bytes of CHIP_ID, and fmcSPL", () => {
     const turin = requestFromReport(turinReport, "Turin");
-    const parts = index.find((e) => e.id === "snp/oak-turin-oc")?.parsed?.reported_tcb_parts;
+    const parts = recordedTcb("snp/oak-turin-oc");
     const t = turin.tcb;
     assert.deepEqual(
       { fmc: t.fmc, bl: t.bootloader, tee: t.tee, snp: t.snp, ucode: t.microcode },

@@ -15,6 +15,7 @@ import { after, before, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { encodeCertTable } from "@cloister/core";
+import { vectorEntry } from "../../core/test/support/testvectors.js";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "../../..");
 const main = join(root, "packages/cli/src/main.ts");
@@ -28,16 +29,13 @@ interface Run {
   stderr: string;
 }
 
-interface IndexEntry {
-  id: string;
-  files: Record<string, string>;
-  parsed: {
-    measurement: string;
-    report_data: string;
-    chip_id: string;
-    reported_tcb_parts: { bl: number; tee: number; snp: number; ucode: number };
-  };
-}
+/** The `parsed` values of index.json's SEV-SNP report vectors that these tests read. */
+type Parsed = {
+  measurement: string;
+  report_data: string;
+  chip_id: string;
+  reported_tcb_parts: { bl: number; tee: number; snp: number; ucode: number };
+};
 
 interface JsonOutput {
   evidence: string;
@@ -50,7 +48,6 @@ interface JsonOutput {
 
 let home: string;
 let scratch: string;
-let index: IndexEntry[];
 
 /** Runs `cloister attest verify <args>`; resolves with its exit code and output. */
 async function verify(args: string[], env: { home?: string } = {}): Promise<Run> {
@@ -83,15 +80,13 @@ function check(output: JsonOutput, code: string) {
   return output.checks.find((c) => c.code === code);
 }
 
-function vector(id: string): IndexEntry {
-  const entry = index.find((e) => e.id === id);
-  assert.ok(entry, `testvectors/index.json has no ${id}`);
-  return entry;
+function parsed(id: string): Parsed {
+  return vectorEntry(id).parsed as Parsed;
 }
 
 /** A file of a vector, by its key in index.json (absolute path). */
 function file(id: string, key: string): string {
-  const path = vector(id).files[key];
+  const path = vectorEntry(id).files[key];
   assert.ok(path, `${id} has no file "${key}" in index.json`);
   return join(root, "testvectors", path);
 }
@@ -168,7 +163,6 @@ function debugPolicy(minimumFirmware: string) {
 before(async () => {
   home = await mkdtemp(join(tmpdir(), "cloister-verify-home-"));
   scratch = await mkdtemp(join(tmpdir(), "cloister-verify-files-"));
-  index = JSON.parse(await readFile(join(root, "testvectors/index.json"), "utf8")) as IndexEntry[];
 });
 
 after(async () => {
@@ -177,7 +171,7 @@ after(async () => {
 });
 
 test("a genuine Genoa report with its VCEK is affirmed, in text and in JSON", async () => {
-  const { measurement, chip_id } = vector(GENOA).parsed;
+  const { measurement, chip_id } = parsed(GENOA);
   const [text, asJson] = await Promise.all([genoa([]), genoa(["--json"])]);
 
   assert.equal(text.code, 0, text.stderr);
@@ -219,12 +213,12 @@ test("a genuine Genoa report with its VCEK is affirmed, in text and in JSON", as
   assert.match(claims.measurement as string, /^[0-9a-f]{96}$/);
   assert.equal(claims.chipId, chip_id);
   assert.equal(claims.hardwareId, chip_id);
-  assert.equal(claims.reportData, vector(GENOA).parsed.report_data);
+  assert.equal(claims.reportData, parsed(GENOA).report_data);
   assert.equal(claims.product, "Genoa");
   assert.equal(claims.vmpl, 0);
   assert.equal(claims.debug, false);
   const tcb = claims.reportedTcb as Record<string, number>;
-  const parts = vector(GENOA).parsed.reported_tcb_parts;
+  const parts = parsed(GENOA).reported_tcb_parts;
   assert.deepEqual(
     [tcb.bootloader, tcb.tee, tcb.snp, tcb.microcode],
     [parts.bl, parts.tee, parts.snp, parts.ucode],
@@ -345,7 +339,7 @@ test("--authenticity-only checks signatures and skips appraisal", async () => {
   assert.equal(asJson.code, 0);
   assert.equal(ok.status, "authentic");
   assert.equal(check(ok, "policy.debug"), undefined, "no appraisal checks");
-  assert.equal(ok.claims?.measurement, vector(MILAN_DEBUG).parsed.measurement);
+  assert.equal(ok.claims?.measurement, parsed(MILAN_DEBUG).measurement);
   assert.equal(ok.claims?.debug, true);
 
   assert.equal(broken.code, 1);
@@ -395,12 +389,12 @@ test("the evidence's form is detected: hex text, extended report, Azure HCL and 
 
   assert.equal(hex.code, 0, hex.stderr);
   assert.match(json(hex).form, /hex/);
-  assert.equal(json(hex).claims?.measurement, vector("snp/virtee-milan").parsed.measurement);
+  assert.equal(json(hex).claims?.measurement, parsed("snp/virtee-milan").measurement);
 
   assert.equal(ext.code, 0, ext.stderr);
   assert.match(json(ext).form, /extended/);
   assert.equal(json(ext).status, "affirming");
-  assert.equal(json(ext).claims?.measurement, vector(GENOA).parsed.measurement);
+  assert.equal(json(ext).claims?.measurement, parsed(GENOA).measurement);
 
   assert.equal(vtpm.code, 0, vtpm.stderr);
   assert.equal(json(vtpm).status, "affirming");
@@ -474,15 +468,15 @@ test("--certs: repeated, the wrong product's chain, and the verification time", 
 });
 
 test("--chip-id, --measurement and --report-data pin the evidence", async () => {
-  const genoaChip = vector(GENOA).parsed.chip_id;
-  const milanChip = vector(MILAN_DEBUG).parsed.chip_id;
+  const genoaChip = parsed(GENOA).chip_id;
+  const milanChip = parsed(MILAN_DEBUG).chip_id;
   const debugOk = await policyFile("binding.json", debugPolicy("1.49"));
   const [rightChip, otherChip, rightMeasurement, otherMeasurement, rightData, otherData] =
     await Promise.all([
       genoa(["--chip-id", genoaChip.toUpperCase(), "--json"]),
       genoa(["--chip-id", milanChip, "--json"]),
-      genoa(["--measurement", vector(GENOA).parsed.measurement, "--json"]),
-      genoa(["--measurement", vector(MILAN_DEBUG).parsed.measurement, "--json"]),
+      genoa(["--measurement", parsed(GENOA).measurement, "--json"]),
+      genoa(["--measurement", parsed(MILAN_DEBUG).measurement, "--json"]),
       milanDebug(["--policy", debugOk, "--report-data", "0102030405", "--json"]),
       milanDebug(["--policy", debugOk, "--report-data", "0102030406", "--json"]),
     ]);
@@ -508,7 +502,7 @@ test("--chip-id, --measurement and --report-data pin the evidence", async () => 
 /** A local stand-in for AMD KDS, serving the vectors; records every path it is asked for. */
 async function fakeKds(): Promise<{ server: Server; url: string; seen: string[] }> {
   const seen: string[] = [];
-  const genoaVector = vector(GENOA);
+  const genoaChip = parsed(GENOA).chip_id;
   const server = createServer((req, res) => {
     const path = req.url ?? "";
     seen.push(path);
@@ -530,7 +524,7 @@ async function fakeKds(): Promise<{ server: Server; url: string; seen: string[] 
       return;
     }
     if (rest === "crl") return send(undefined, ""); // no CRL vector: what a mirror without one does
-    if (product === "Genoa" && rest === genoaVector.parsed.chip_id) {
+    if (product === "Genoa" && rest === genoaChip) {
       readFile(file(GENOA, "vcek (derived)")).then((der) => send(der, "application/octet-stream"));
       return;
     }
@@ -545,7 +539,7 @@ test("--fetch-collateral gets the VCEK and chain from KDS, caches them, and surv
   const kds = await fakeKds();
   const cold = await mkdtemp(join(tmpdir(), "cloister-verify-kds-"));
   try {
-    const { chip_id, reported_tcb_parts: t } = vector(GENOA).parsed;
+    const { chip_id, reported_tcb_parts: t } = parsed(GENOA);
     const spl = (n: number) => String(n).padStart(2, "0");
     const vcekPath = `/vcek/v1/Genoa/${chip_id}?blSPL=${spl(t.bl)}&teeSPL=${spl(t.tee)}&snpSPL=${spl(t.snp)}&ucodeSPL=${spl(t.ucode)}`;
     const args = [
@@ -567,7 +561,7 @@ test("--fetch-collateral gets the VCEK and chain from KDS, caches them, and surv
     assert.ok(json(without).checks.some((c) => c.status === "fail"));
     assert.equal(first.code, 0, first.stderr);
     assert.equal(json(first).status, "affirming");
-    assert.equal(json(first).claims?.measurement, vector(GENOA).parsed.measurement);
+    assert.equal(json(first).claims?.measurement, parsed(GENOA).measurement);
     assert.ok(kds.seen.includes(vcekPath), `KDS saw ${kds.seen.join(", ")}`);
     assert.ok(kds.seen.includes("/vcek/v1/Genoa/cert_chain"));
     assert.ok(kds.seen.includes("/vcek/v1/Genoa/crl"));

@@ -201,7 +201,7 @@ function toResponse(
   const nullBody = status === 204 || status === 205 || status === 304;
   return new Response(nullBody ? null : (body as BodyInit), {
     status,
-    headers: headers.map(([n, v]) => [n, v]),
+    headers: headers.map(([n, v]): [string, string] => [n, v]),
   });
 }
 

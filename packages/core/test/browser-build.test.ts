@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { dirname, join } from "node:path";
 import { test } from "node:test";
 import { fileURLToPath } from "node:url";
-import { build } from "esbuild";
+import { bundleForBrowser } from "./support/browser-bundle.js";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "../../..");
 
@@ -12,16 +12,7 @@ const root = join(dirname(fileURLToPath(import.meta.url)), "../../..");
  */
 for (const entry of ["packages/core/src/index.ts", "packages/client/src/index.ts"]) {
   test(`${entry} bundles for the browser without Node built-ins`, async () => {
-    const result = await build({
-      entryPoints: [join(root, entry)],
-      bundle: true,
-      platform: "browser",
-      format: "esm",
-      conditions: ["source"],
-      write: false,
-      logLevel: "silent",
-      metafile: true,
-    });
+    const result = await bundleForBrowser(join(root, entry));
     const inputs = Object.keys(result.metafile.inputs);
     assert.ok(inputs.length > 1);
     assert.deepEqual(

@@ -6,10 +6,10 @@ import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
-import { build } from "esbuild";
 import { chromium } from "playwright-core";
 import type { BrowserSnpResult } from "./browser/snp-entry.js";
-import { TESTVECTORS } from "./support/testvectors.js";
+import { bundleForBrowser } from "./support/browser-bundle.js";
+import { TESTVECTORS, type VectorEntry, vectorEntry } from "./support/testvectors.js";
 
 /**
  * The browser build of @cloister/core must verify real SEV-SNP evidence, not just bundle: this
@@ -22,12 +22,8 @@ const VECTOR_ID = "snp/oak-genoa-oc";
 const ENTRY = fileURLToPath(new URL("./browser/snp-entry.ts", import.meta.url));
 const RESULT_TIMEOUT_MS = 60_000;
 
-interface SnpVector {
-  readonly id: string;
-  readonly files: Readonly<Record<string, string>>;
-  readonly verify_at: string;
-  readonly parsed: { readonly measurement: string };
-}
+/** The one `parsed` value this test reads. */
+type Parsed = { readonly measurement: string };
 
 interface BrowserRun {
   readonly result: BrowserSnpResult;
@@ -35,10 +31,8 @@ interface BrowserRun {
   readonly log: readonly string[];
 }
 
-async function loadVector(): Promise<{ vector: SnpVector; verifyAt: string }> {
-  const index = JSON.parse(await readFile(join(TESTVECTORS, "index.json"), "utf8")) as SnpVector[];
-  const vector = index.find((entry) => entry.id === VECTOR_ID);
-  assert.ok(vector, `testvectors/index.json has no entry ${VECTOR_ID}`);
+function loadVector(): { vector: VectorEntry; verifyAt: string } {
+  const vector = vectorEntry(VECTOR_ID);
   // verify_at is prose; the instant the full verification runs at is the one to use.
   const verifyAt = /full verification at (\S+Z)\b/.exec(vector.verify_at)?.[1];
   assert.ok(verifyAt, `cannot find the verification time in: ${vector.verify_at}`);
@@ -46,16 +40,7 @@ async function loadVector(): Promise<{ vector: SnpVector; verifyAt: string }> {
 }
 
 async function bundleEntry(): Promise<{ code: string; inputs: string[] }> {
-  const result = await build({
-    entryPoints: [ENTRY],
-    bundle: true,
-    platform: "browser",
-    format: "esm",
-    conditions: ["source"],
-    write: false,
-    logLevel: "silent",
-    metafile: true,
-  });
+  const result = await bundleForBrowser(ENTRY);
   const output = result.outputFiles[0];
   assert.ok(output, "esbuild produced no output");
   return { code: output.text, inputs: Object.keys(result.metafile.inputs) };
@@ -118,12 +103,13 @@ async function runInChromium(url: string): Promise<BrowserRun> {
 
 describe(`browser build of @cloister/core verifies ${VECTOR_ID} in Chromium`, () => {
   let server: Server | undefined;
-  let setup: Promise<{ bundle: { code: string; inputs: string[] }; vector: SnpVector }>;
+  let setup: Promise<{ bundle: { code: string; inputs: string[] }; vector: VectorEntry }>;
   let browserRun: Promise<BrowserRun> | undefined;
 
   before(() => {
     setup = (async () => {
-      const [{ vector, verifyAt }, bundle] = await Promise.all([loadVector(), bundleEntry()]);
+      const { vector, verifyAt } = loadVector();
+      const bundle = await bundleEntry();
       const file = (kind: string) => {
         const path = vector.files[kind];
         assert.ok(path, `${VECTOR_ID} lists no "${kind}" file`);
@@ -187,7 +173,7 @@ describe(`browser build of @cloister/core verifies ${VECTOR_ID} in Chromium`, ()
     );
     const summary = result.checks.map((c) => `${c.status} ${c.code}: ${c.message}`).join("\n");
     assert.equal(result.verdict, "affirming", `checks:\n${summary}`);
-    assert.equal(result.measurement, vector.parsed.measurement.toLowerCase());
+    assert.equal(result.measurement, (vector.parsed as Parsed).measurement.toLowerCase());
     assert.ok(
       result.checks.some((c) => c.code.startsWith("snp.chain") && c.status === "pass"),
       `no passed snp.chain* check:\n${summary}`,

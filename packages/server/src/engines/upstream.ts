@@ -16,7 +16,7 @@ export function upstreamHandler(baseUrl: URL): InnerHandler {
       method: request.method,
       headers: request.headers
         .filter(([name]) => FORWARDED_HEADERS.has(name))
-        .map(([n, v]) => [n, v]),
+        .map(([n, v]): [string, string] => [n, v]),
       signal: request.signal,
     };
     if (request.method !== "GET" && request.method !== "HEAD")

@@ -435,25 +435,40 @@ function load(product: SnpProduct, role: PinnedRole): X509Certificate {
   return certificate;
 }
 
-const loaded = new Map<SnpProduct, AmdRoots>();
+const loaded = new Map<string, X509Certificate>();
 
-/** The pinned ARK, ASK and ASVK of a product, parsed and checked once, then kept. */
-export function amdRoots(product: SnpProduct): AmdRoots {
-  let roots = loaded.get(product);
-  if (roots === undefined) {
-    const pinned = PINNED[product];
-    roots = {
-      product,
-      ark: load(product, "ark"),
-      ask: load(product, "ask"),
-      asvk: load(product, "asvk"),
-      arkFingerprint: pinned.ark.sha256,
-      askFingerprint: pinned.ask.sha256,
-      asvkFingerprint: pinned.asvk.sha256,
-    };
-    loaded.set(product, roots);
+/** One pinned certificate, parsed and checked at first use, then kept. */
+function pinned(product: SnpProduct, role: PinnedRole): X509Certificate {
+  const id = `${product}/${role}`;
+  let certificate = loaded.get(id);
+  if (certificate === undefined) {
+    certificate = load(product, role);
+    loaded.set(id, certificate);
   }
-  return roots;
+  return certificate;
+}
+
+/**
+ * The pinned ARK, ASK and ASVK of a product. Each is parsed on first use only: a VCEK chain never
+ * needs the ASVK, and parsing a 4096-bit certificate is most of a first verification's cost.
+ */
+export function amdRoots(product: SnpProduct): AmdRoots {
+  const fingerprints = PINNED[product];
+  return {
+    product,
+    get ark() {
+      return pinned(product, "ark");
+    },
+    get ask() {
+      return pinned(product, "ask");
+    },
+    get asvk() {
+      return pinned(product, "asvk");
+    },
+    arkFingerprint: fingerprints.ark.sha256,
+    askFingerprint: fingerprints.ask.sha256,
+    asvkFingerprint: fingerprints.asvk.sha256,
+  };
 }
 
 /** Which pinned certificate this is, by the SHA-256 of its DER; undefined for any other. */

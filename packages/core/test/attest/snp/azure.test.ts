@@ -17,27 +17,14 @@ import {
 import { VerificationError } from "../../../src/attest/verifier.js";
 import { asBufferSource, concat, fromHex, toHex, utf8 } from "../../../src/bytes.js";
 import { CloisterError, ParseError } from "../../../src/errors.js";
-import { TESTVECTORS } from "../../support/testvectors.js";
+import { TESTVECTORS, type VectorEntry, vectorEntry } from "../../support/testvectors.js";
 
-interface IndexEntry {
-  id: string;
-  files: Record<string, string>;
-  parsed?: Record<string, unknown>;
-  source_asserts?: Record<string, string>;
-}
-
-const index = JSON.parse(readFileSync(`${TESTVECTORS}index.json`, "utf8")) as IndexEntry[];
-const entry = (id: string): IndexEntry => {
-  const found = index.find((e) => e.id === id);
-  assert.ok(found, `index.json has ${id}`);
-  return found;
-};
-const MILAN = entry("snp/azure-vtpm-milan");
-const GENOA = entry("snp/azure-vtpm-genoa");
+const MILAN = vectorEntry("snp/azure-vtpm-milan");
+const GENOA = vectorEntry("snp/azure-vtpm-genoa");
 const read = (path: string) => new Uint8Array(readFileSync(`${TESTVECTORS}${path}`));
 
 /** Evidence files: the HCL report and every evidence envelope (not the certificates). */
-const evidenceFiles = (e: IndexEntry) =>
+const evidenceFiles = (e: VectorEntry) =>
   Object.entries(e.files)
     .filter(([key]) => key === "hcl_report" || key.startsWith("evidence"))
     .map(([, path]) => path);
@@ -51,7 +38,7 @@ interface ParsedValues {
 }
 
 /** The `parsed` values index.json records for a file (Genoa has one evidence file, unkeyed). */
-function parsedFor(e: IndexEntry, path: string): ParsedValues | undefined {
+function parsedFor(e: VectorEntry, path: string): ParsedValues | undefined {
   const parsed = e.parsed as Record<string, unknown>;
   if (typeof parsed.version === "number") return parsed as unknown as ParsedValues;
   return parsed[basename(path)] as ParsedValues | undefined;
@@ -76,12 +63,15 @@ const hexAfter = (text: string | undefined, label: string): string => {
   return match[1] as string;
 };
 
+/** The Azure entries' source_asserts: prose, one string per assertion. */
+type SourceAsserts = Readonly<Record<string, string>>;
+
 /** What the sources assert for each evidence file: the quote nonce and PCR 0. */
 const SOURCE: Record<string, { nonce: Uint8Array; pcr0: string }> = (() => {
-  const milan = MILAN.source_asserts ?? {};
+  const milan = (MILAN.source_asserts ?? {}) as SourceAsserts;
   assert.match(milan["tpm nonce (extraData)"] ?? "", /"challenge"/);
   const v01 = { nonce: utf8("challenge"), pcr0: hexAfter(milan["evidence-v0/v1 claims"], "pcr00") };
-  const genoa = GENOA.source_asserts ?? {};
+  const genoa = (GENOA.source_asserts ?? {}) as SourceAsserts;
   return {
     "evidence-v0.json": v01,
     "evidence-v1.json": v01,

@@ -15,7 +15,7 @@ import {
   sniffSnpEvidence,
   verifyEvidence,
 } from "@cloister/core";
-import { TESTVECTORS } from "../../support/testvectors.js";
+import { TESTVECTORS, vectorEntry } from "../../support/testvectors.js";
 
 /**
  * Each way a report, its certificates or its policy can be wrong is refused with its own reason
@@ -24,27 +24,13 @@ import { TESTVECTORS } from "../../support/testvectors.js";
  * vector that the golden policy affirms, changes one thing, and expects exactly one failed check.
  */
 
-interface IndexEntry {
-  id: string;
-  tee?: string;
-  files: Record<string, string>;
-  verify_at?: string;
-}
-
-const index = JSON.parse(readFileSync(`${TESTVECTORS}index.json`, "utf8")) as IndexEntry[];
 const read = (path: string) => new Uint8Array(readFileSync(`${TESTVECTORS}${path}`));
 const text = (path: string) => readFileSync(`${TESTVECTORS}${path}`, "latin1");
 const DAY = 24 * 60 * 60 * 1000;
 
-function entry(id: string): IndexEntry {
-  const found = index.find((e) => e.id === `snp/${id}`);
-  assert.ok(found, `index.json has snp/${id}`);
-  return found;
-}
-
 /** The file of an entry under the first of these keys it has. */
 function file(id: string, ...keys: string[]): string {
-  const files = entry(id).files;
+  const files = vectorEntry(`snp/${id}`).files;
   const key = keys.find((k) => files[k] !== undefined);
   assert.ok(key, `snp/${id} has one of ${keys.join(", ")}`);
   return files[key] as string;
@@ -327,7 +313,7 @@ const CASES: readonly Case[] = [
   {
     name: "dstack-milan verified before 2026-06-17, as index.json warns against",
     setup: async () => {
-      assert.match(entry("dstack-milan").verify_at ?? "", /do not verify before 2026-06-17/);
+      assert.match(vectorEntry("snp/dstack-milan").verify_at, /do not verify before 2026-06-17/);
       return { ...(await base("dstack-milan")), now: new Date("2026-06-16T00:00:00Z") };
     },
     code: "snp.certificate.not_yet_valid",

@@ -5,7 +5,7 @@ import fc from "fast-check";
 import { encodeCertTable, parseCertTable } from "../../../src/attest/snp/abi/cert-table.js";
 import { parseReport, REPORT_SIZE } from "../../../src/attest/snp/abi/report.js";
 import { ParseError } from "../../../src/errors.js";
-import { TESTVECTORS } from "../../support/testvectors.js";
+import { TESTVECTORS, VECTOR_INDEX } from "../../support/testvectors.js";
 
 /**
  * The parsers are total: whatever the bytes, they return or throw a ParseError that names a
@@ -23,14 +23,8 @@ function total<T>(parse: (bytes: Uint8Array) => T, bytes: Uint8Array): T | undef
   }
 }
 
-interface IndexEntry {
-  tee?: string;
-  files: Record<string, string>;
-}
-const index = JSON.parse(readFileSync(`${TESTVECTORS}index.json`, "utf8")) as IndexEntry[];
 const read = (path: string) => new Uint8Array(readFileSync(`${TESTVECTORS}${path}`));
-const reports = index
-  .filter((e) => e.tee === "sev-snp")
+const reports = VECTOR_INDEX.filter((e) => e.tee === "sev-snp")
   .flatMap((e) => [e.files.report, e.files["report (derived)"]])
   .filter((path): path is string => path !== undefined)
   .map(read);

@@ -20,18 +20,9 @@ import { decodeTcb, encodeTcb, formatTcb, tcbLayoutOf } from "../../../src/attes
 import type { SnpReport, TcbVersion } from "../../../src/attest/snp/abi/types.js";
 import { fromHex, toHex } from "../../../src/bytes.js";
 import { ParseError } from "../../../src/errors.js";
-import { TESTVECTORS } from "../../support/testvectors.js";
+import { TESTVECTORS, VECTOR_INDEX, type VectorEntry } from "../../support/testvectors.js";
 
-interface IndexEntry {
-  id: string;
-  tee?: string;
-  files: Record<string, string>;
-  parsed?: Record<string, unknown>;
-  source_asserts?: Record<string, unknown>;
-}
-
-const index = JSON.parse(readFileSync(`${TESTVECTORS}index.json`, "utf8")) as IndexEntry[];
-const snpEntries = index.filter((e) => e.tee?.startsWith("sev-snp"));
+const snpEntries = VECTOR_INDEX.filter((e) => e.tee?.startsWith("sev-snp"));
 
 /** How each index file key holds a bare 1184-byte report. Evidence JSON shapes are parsed elsewhere. */
 const REPORT_FILES: Record<string, (file: Uint8Array) => Uint8Array> = {
@@ -48,7 +39,7 @@ const REPORT_FILES: Record<string, (file: Uint8Array) => Uint8Array> = {
 
 interface Vector {
   name: string;
-  entry: IndexEntry;
+  entry: VectorEntry;
   bytes: Uint8Array;
   /** The `parsed` object for this file: the entry's own, or the one keyed by the file's name. */
   expected: Record<string, unknown>;

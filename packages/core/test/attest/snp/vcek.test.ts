@@ -11,21 +11,7 @@ import type { X509Certificate } from "../../../src/attest/snp/x509.js";
 import { VerificationError } from "../../../src/attest/verifier.js";
 import { fromHex, toHex } from "../../../src/bytes.js";
 import { ParseError } from "../../../src/errors.js";
-import { TESTVECTORS } from "../../support/testvectors.js";
-
-interface IndexEntry {
-  id: string;
-  tee?: string;
-  files: Record<string, string>;
-  parsed?: Record<string, unknown>;
-}
-
-const index = JSON.parse(readFileSync(`${TESTVECTORS}index.json`, "utf8")) as IndexEntry[];
-const entry = (id: string) => {
-  const found = index.find((e) => e.id === id);
-  assert.ok(found, id);
-  return found;
-};
+import { TESTVECTORS, VECTOR_INDEX, vectorEntry } from "../../support/testvectors.js";
 
 function loadOne(path: string): X509Certificate {
   const [certificate] = parseCertificates(new Uint8Array(readFileSync(TESTVECTORS + path)), path);
@@ -37,7 +23,7 @@ const HWID_0_TO_3F = toHex(Uint8Array.from({ length: 64 }, (_, i) => i));
 
 describe("VCEK/VLEK extensions of the vectors", () => {
   test("virtee-turin-vcek parses to the index's values (8-byte hwID, fmcSPL)", () => {
-    const vector = entry("snp/virtee-turin-vcek");
+    const vector = vectorEntry("snp/virtee-turin-vcek");
     const parsed = vector.parsed as Record<string, number | string>;
     const info = readSigningCert(loadOne(vector.files.vcek as string));
     assert.equal(info.kind, "vcek");
@@ -58,7 +44,7 @@ describe("VCEK/VLEK extensions of the vectors", () => {
   });
 
   test("trustee-vcek-ext-encodings: the raw and the OCTET STRING hwID both parse", async () => {
-    const vector = entry("snp/trustee-vcek-ext-encodings");
+    const vector = vectorEntry("snp/trustee-vcek-ext-encodings");
     const parsed = vector.parsed as Record<string, Record<string, string | number>>;
     for (const [name, encoding] of [
       ["legacy", "raw"],
@@ -90,7 +76,7 @@ describe("VCEK/VLEK extensions of the vectors", () => {
   });
 
   /** README section 2, step 3: the VCEK's TCB equals REPORTED_TCB and its hwID the CHIP_ID. */
-  const withReport = index.filter(
+  const withReport = VECTOR_INDEX.filter(
     (e) =>
       e.tee?.startsWith("sev-snp") &&
       e.parsed?.reported_tcb_parts !== undefined &&

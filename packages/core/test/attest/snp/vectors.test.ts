@@ -16,7 +16,12 @@ import {
   utf8,
   verifyEvidence,
 } from "@cloister/core";
-import { TESTVECTORS } from "../../support/testvectors.js";
+import {
+  TESTVECTORS,
+  VECTOR_INDEX,
+  type VectorEntry,
+  vectorEntry,
+} from "../../support/testvectors.js";
 
 /**
  * Every SEV-SNP vector in testvectors/index.json, verified end to end: the evidence file is
@@ -24,16 +29,6 @@ import { TESTVECTORS } from "../../support/testvectors.js";
  * equal the values index.json records, and a policy pinning the vector's own golden values
  * affirms it. What an entry records drives what is asserted; nothing is hard-coded per vector.
  */
-
-interface IndexEntry {
-  id: string;
-  tee?: string;
-  expected?: string;
-  files: Record<string, string>;
-  verify_at?: string;
-  source_asserts?: Record<string, string | number>;
-  parsed?: Record<string, unknown>;
-}
 
 interface ParsedReport {
   version: number;
@@ -49,8 +44,7 @@ interface ParsedReport {
   key_info?: string;
 }
 
-const index = JSON.parse(readFileSync(`${TESTVECTORS}index.json`, "utf8")) as IndexEntry[];
-const SNP = index.filter((e) => e.tee?.startsWith("sev-snp") === true);
+const SNP = VECTOR_INDEX.filter((e) => e.tee?.startsWith("sev-snp") === true);
 const read = (path: string) => new Uint8Array(readFileSync(`${TESTVECTORS}${path}`));
 const DAY = 24 * 60 * 60 * 1000;
 
@@ -67,7 +61,7 @@ function certificatesIn(bytes: Uint8Array | string): X509Certificate[] {
 }
 
 /** The entry's certificate files as one PEM text: the "certificates" collateral. */
-function certificatesOf(entry: IndexEntry): { pem: string; certificates: X509Certificate[] } {
+function certificatesOf(entry: VectorEntry): { pem: string; certificates: X509Certificate[] } {
   const certificates = Object.values(entry.files)
     .filter(isCertificate)
     .flatMap((path) => certificatesIn(read(path)));
@@ -83,8 +77,8 @@ const ISO = /\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z/g;
  * validity window it quotes, else (the source did not check time) a day into the signer's
  * validity.
  */
-function verifyAt(entry: IndexEntry, signer: X509Certificate | undefined): Date {
-  const text = entry.verify_at ?? "";
+function verifyAt(entry: VectorEntry, signer: X509Certificate | undefined): Date {
+  const text = entry.verify_at;
   const windows = [...text.matchAll(new RegExp(`(${ISO.source})\\.\\.(${ISO.source})`, "g"))];
   const inWindows = new Set(windows.flatMap((w) => [w[1], w[2]]));
   const standalone = (text.match(ISO) ?? []).filter((t) => !inWindows.has(t));
@@ -100,7 +94,7 @@ function verifyAt(entry: IndexEntry, signer: X509Certificate | undefined): Date 
 }
 
 /** index.json's parsed values for one evidence file (Azure Milan records them per file). */
-function parsedFor(entry: IndexEntry, path: string): ParsedReport {
+function parsedFor(entry: VectorEntry, path: string): ParsedReport {
   const parsed = entry.parsed ?? {};
   if (typeof parsed.version === "number") return parsed as unknown as ParsedReport;
   const own = parsed[basename(path)] as ParsedReport | undefined;
@@ -111,7 +105,7 @@ function parsedFor(entry: IndexEntry, path: string): ParsedReport {
 }
 
 /** The nonce an Azure source verified the quote against, by evidence file. */
-function azureNonce(entry: IndexEntry, path: string): Uint8Array | undefined {
+function azureNonce(entry: VectorEntry, path: string): Uint8Array | undefined {
   const asserts = entry.source_asserts ?? {};
   const file = basename(path);
   if (file === "evidence-v0.json" || file === "evidence-v1.json") {
@@ -185,7 +179,7 @@ const expandHex = (text: string) => {
 };
 
 /** The source's own golden values (go-sev-guest's check tool, dstack's README) where they have a form. */
-function assertSourceAsserts(claims: Claims, asserts: Record<string, string | number>): number {
+function assertSourceAsserts(claims: Claims, asserts: Readonly<Record<string, unknown>>): number {
   const snp = snpOf(claims);
   const fields: Record<string, string> = {
     report_id: snp.reportId,
@@ -258,7 +252,7 @@ interface Loaded {
  * collateral. Azure JSON envelopes carry their own VCEK (another chip than vcek.pem's, for Milan),
  * so they travel alone.
  */
-function load(entry: IndexEntry, path: string): Loaded {
+function load(entry: VectorEntry, path: string): Loaded {
   const bytes = read(path);
   const sniffed = sniffSnpEvidence(bytes);
   assert.ok(sniffed, `${path} is recognised as SEV-SNP evidence`);
@@ -286,10 +280,10 @@ describe("SEV-SNP vectors from index.json", () => {
 
     if (entry.id === "snp/trustee-vcek-ext-encodings") {
       test(`${entry.id}: each patched VCEK fails its ASK signature`, async () => {
-        assert.match(entry.expected ?? "", /^NEGATIVE for signature/);
+        assert.match(entry.expected, /^NEGATIVE for signature/);
         // The VCEKs are real ones whose hwID was replaced: index.json names no report, so the
         // trustee Milan report (same product) is the one they are tried against.
-        const report = index.find((e) => e.id === "snp/trustee-milan-vcek")?.files.report;
+        const report = vectorEntry("snp/trustee-milan-vcek").files.report;
         assert.ok(report);
         const sniffed = sniffSnpEvidence(read(report));
         assert.ok(sniffed);

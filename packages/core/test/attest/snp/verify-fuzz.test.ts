@@ -14,7 +14,7 @@ import {
   verifyEvidence,
 } from "@cloister/core";
 import fc from "fast-check";
-import { TESTVECTORS } from "../../support/testvectors.js";
+import { TESTVECTORS, VECTOR_INDEX, type VectorEntry } from "../../support/testvectors.js";
 
 /**
  * Verification as a whole is total and unforgeable by byte edits: whatever the bytes, attest()
@@ -24,13 +24,6 @@ import { TESTVECTORS } from "../../support/testvectors.js";
  * certificate, so edits are checked against the key that really signed the original.
  */
 
-interface IndexEntry {
-  id: string;
-  tee?: string;
-  files: Record<string, string>;
-}
-
-const index = JSON.parse(readFileSync(`${TESTVECTORS}index.json`, "utf8")) as IndexEntry[];
 const read = (path: string) => new Uint8Array(readFileSync(`${TESTVECTORS}${path}`));
 const DAY = 24 * 60 * 60 * 1000;
 const REPORT_SIZE = 0x4a0;
@@ -63,7 +56,7 @@ function certificatesIn(value: Uint8Array | string): X509Certificate[] {
 const isSigner = (c: X509Certificate) => /^CN=SEV-(VCEK|VLEK)$/m.test(c.subject);
 
 /** The signing certificate among an entry's certificate files. */
-function signerOf(entry: IndexEntry): X509Certificate {
+function signerOf(entry: VectorEntry): X509Certificate {
   const signer = Object.values(entry.files)
     .filter((path) => /\.(der|pem)$/.test(path))
     .flatMap((path) => certificatesIn(read(path)))
@@ -85,7 +78,7 @@ function seeds(): Seed[] {
       collateral: { certificates: new Uint8Array(signer.raw) },
       now: new Date(Date.parse(signer.validFrom) + DAY),
     });
-  for (const entry of index.filter((e) => e.tee?.startsWith("sev-snp") === true)) {
+  for (const entry of VECTOR_INDEX.filter((e) => e.tee?.startsWith("sev-snp") === true)) {
     for (const [key, path] of Object.entries(entry.files)) {
       if (/^(report|report \(derived\)|report_hex)$/.test(key)) {
         const sniffed = sniffSnpEvidence(read(path));
