@@ -16,7 +16,18 @@ const MALFORMED = "snp.certificate.malformed";
  * is ignored). `source` names where the input came from, for the error message.
  */
 export function parseCertificates(input: Uint8Array | string, source: string): X509Certificate[] {
-  if (typeof input !== "string" && input[0] === 0x30) return [parseDer(input, source)];
+  return certificateDers(input, source).map(({ der, name }) => parseDer(der, name));
+}
+
+/**
+ * The DER of each certificate in the input, not yet parsed, each with a name for messages: a
+ * caller can recognise a pinned certificate by its bytes and skip parsing it again.
+ */
+export function certificateDers(
+  input: Uint8Array | string,
+  source: string,
+): { readonly der: Uint8Array; readonly name: string }[] {
+  if (typeof input !== "string" && input[0] === 0x30) return [{ der: input, name: source }];
   const blocks = pemBlocks(asText(input, source, MALFORMED), "CERTIFICATE", source, MALFORMED);
   if (blocks.length === 0) {
     throw new ParseError(
@@ -25,9 +36,10 @@ export function parseCertificates(input: Uint8Array | string, source: string): X
       "holds neither a DER certificate nor a PEM CERTIFICATE block",
     );
   }
-  return blocks.map((der, i) =>
-    parseDer(der, blocks.length === 1 ? source : `${source} (certificate ${i + 1})`),
-  );
+  return blocks.map((der, i) => ({
+    der,
+    name: blocks.length === 1 ? source : `${source} (certificate ${i + 1})`,
+  }));
 }
 
 /** SHA-256 of the certificate's DER, lower-case hex: how pinned certificates are named. */
@@ -50,7 +62,7 @@ export async function signedBy(
   }
 }
 
-function parseDer(der: Uint8Array, source: string): X509Certificate {
+export function parseDer(der: Uint8Array, source: string): X509Certificate {
   checkDerLength(der, source, MALFORMED);
   try {
     return new X509Certificate(asBufferSource(der));

@@ -1,3 +1,5 @@
+import { sha256 } from "@hpke/common";
+import { toHex } from "../../bytes.js";
 import { CloisterError } from "../../errors.js";
 import type { SnpProduct } from "./abi/types.js";
 import { fingerprint, parseCertificates } from "./certificates.js";
@@ -469,6 +471,12 @@ export function amdRoots(product: SnpProduct): AmdRoots {
     askFingerprint: fingerprints.ask.sha256,
     asvkFingerprint: fingerprints.asvk.sha256,
   };
+}
+
+/** The pinned certificate with exactly these DER bytes, already parsed; undefined for any other. */
+export function pinnedByDer(der: Uint8Array): X509Certificate | undefined {
+  const id = BY_FINGERPRINT.get(toHex(sha256(der)));
+  return id === undefined ? undefined : pinned(id.product, id.role);
 }
 
 /** Which pinned certificate this is, by the SHA-256 of its DER; undefined for any other. */

@@ -10,11 +10,12 @@ import type { SnpProduct, SnpReport, TcbLayout, TcbVersion } from "./abi/types.j
 import { appraiseSnp } from "./appraise.js";
 import { verifyAzureBinding } from "./azure/binding.js";
 import { parseAzureEvidence } from "./azure/evidence.js";
-import { parseCertificates } from "./certificates.js";
+import { certificateDers, parseDer } from "./certificates.js";
 import { type ChainVerification, verifySigningChain } from "./chain.js";
 import { snpClaims } from "./claims.js";
 import { checkRevocation, parseCrl } from "./crl.js";
 import { AZURE_SNP_VTPM_FORMAT, SNP_COLLATERAL, SNP_REPORT_FORMAT } from "./formats.js";
+import { pinnedByDer } from "./roots.js";
 import { readSigningCert, type SigningCertInfo, signingKindOf } from "./vcek.js";
 import type { X509Certificate, X509Crl } from "./x509.js";
 
@@ -283,18 +284,21 @@ async function buildChain(
   now: Date,
 ): Promise<SigningChain> {
   const certificates: X509Certificate[] = [];
+  const add = (value: Uint8Array | string, source: string) => {
+    for (const { der, name } of certificateDers(value, source)) {
+      // The ASK and ARK usually come along; their pinned copies are already parsed.
+      certificates.push(pinnedByDer(der) ?? parseDer(der, name));
+    }
+  };
   for (const input of inputs) {
     if (input.source === SNP_COLLATERAL.certTable) {
       const table = typeof input.value === "string" ? utf8(input.value) : input.value;
       for (const entry of parseCertTable(table)) {
         // A table may carry AMD's CRL too; revocation takes it from the `crl` collateral only.
-        if (entry.kind === "crl") continue;
-        certificates.push(
-          ...parseCertificates(entry.data, `the certificate table's ${entry.kind} entry`),
-        );
+        if (entry.kind !== "crl") add(entry.data, `the certificate table's ${entry.kind} entry`);
       }
     } else {
-      certificates.push(...parseCertificates(input.value, input.source));
+      add(input.value, input.source);
     }
   }
   const signers = certificates.flatMap((certificate) => {
