@@ -4,6 +4,7 @@ import type { Collateral, Evidence } from "../types.js";
 import { parseCertTable } from "./abi/cert-table.js";
 import { REPORT_SIZE } from "./abi/report.js";
 import { isAzureEvidence } from "./azure/evidence.js";
+import { hasHclMagic } from "./azure/hcl-report.js";
 import { AZURE_SNP_VTPM_FORMAT, SNP_COLLATERAL, SNP_REPORT_FORMAT } from "./formats.js";
 
 /** SEV-SNP evidence recognised in a file, with the collateral the file itself carried. */
@@ -26,7 +27,7 @@ const REPORT_VERSIONS = new Set([2, 3, 4, 5]);
 export function sniffSnpEvidence(bytes: Uint8Array): SnpEvidenceFile | undefined {
   if (isAzureEvidence(bytes)) {
     return {
-      form: startsWithHcl(bytes) ? "Azure HCL report" : "Azure vTPM evidence (JSON)",
+      form: hasHclMagic(bytes) ? "Azure HCL report" : "Azure vTPM evidence (JSON)",
       evidence: { platform: "sev-snp", format: AZURE_SNP_VTPM_FORMAT, data: bytes },
       collateral: {},
     };
@@ -47,11 +48,6 @@ export function sniffSnpEvidence(bytes: Uint8Array): SnpEvidenceFile | undefined
     evidence: { platform: "sev-snp", format: SNP_REPORT_FORMAT, data: bytes.slice(0, REPORT_SIZE) },
     collateral: { [SNP_COLLATERAL.certTable]: table.slice() },
   };
-}
-
-function startsWithHcl(bytes: Uint8Array): boolean {
-  // "HCLA", the HCL report's signature; anything else isAzureEvidence accepts is JSON.
-  return bytes[0] === 0x48 && bytes[1] === 0x43 && bytes[2] === 0x4c && bytes[3] === 0x41;
 }
 
 function rawReport(report: Uint8Array, form: string): SnpEvidenceFile {
