@@ -1,12 +1,12 @@
 import { CloisterError } from "../../errors.js";
 import { pass, short } from "../checks.js";
+import { fingerprint, signedBy } from "../pki/certificates.js";
+import type { X509Certificate } from "../pki/x509.js";
 import type { Check } from "../types.js";
 import { VerificationError } from "../verifier.js";
 import type { SnpProduct } from "./abi/types.js";
-import { fingerprint, signedBy } from "./certificates.js";
 import { type AmdRoots, amdRoots, identifyPinned, pinnedKey } from "./roots.js";
 import type { SigningCertInfo, SigningKind } from "./vcek.js";
-import type { X509Certificate } from "./x509.js";
 
 /**
  * VCEK -> ASK -> ARK (or VLEK -> ASVK -> ARK), where the intermediate and the root are always

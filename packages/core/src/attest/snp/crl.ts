@@ -1,12 +1,12 @@
 import { asBufferSource } from "../../bytes.js";
 import { ParseError } from "../../errors.js";
 import { fail, pass, skip, warn } from "../checks.js";
+import { asText, checkDerLength, pemBlocks, signedBy } from "../pki/certificates.js";
+import { type X509Certificate, X509Crl } from "../pki/x509.js";
 import type { Check } from "../types.js";
 import type { SnpProduct } from "./abi/types.js";
-import { asText, checkDerLength, pemBlocks, signedBy } from "./certificates.js";
 import { amdRoots, pinnedKey } from "./roots.js";
 import type { SigningKind } from "./vcek.js";
-import { type X509Certificate, X509Crl } from "./x509.js";
 
 /**
  * Revocation of the AMD intermediates. AMD publishes one CRL per product

@@ -1,9 +1,9 @@
 import { sha256 } from "@hpke/common";
 import { toHex } from "../../bytes.js";
 import { CloisterError } from "../../errors.js";
+import { fingerprint, parseCertificates } from "../pki/certificates.js";
+import type { X509Certificate } from "../pki/x509.js";
 import type { SnpProduct } from "./abi/types.js";
-import { fingerprint, parseCertificates } from "./certificates.js";
-import type { X509Certificate } from "./x509.js";
 
 /**
  * The AMD certificates Cloister trusts, embedded so that no caller, server or network can

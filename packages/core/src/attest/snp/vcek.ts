@@ -1,8 +1,8 @@
 import { fromBER, IA5String, Integer, OctetString } from "asn1js";
 import { ParseError } from "../../errors.js";
+import type { X509Certificate } from "../pki/x509.js";
 import type { SnpProduct } from "./abi/types.js";
 import { SNP_PRODUCTS } from "./roots.js";
-import type { X509Certificate } from "./x509.js";
 
 /**
  * What AMD certifies about the key that signs reports, read from the VCEK's or VLEK's private

@@ -1,6 +1,8 @@
 import { asBufferSource, concat, equalBytes, sha256, toHex, utf8 } from "../../bytes.js";
 import { ParseError } from "../../errors.js";
 import { pass } from "../checks.js";
+import { certificateDers, parseDer } from "../pki/certificates.js";
+import type { X509Certificate, X509Crl } from "../pki/x509.js";
 import type { Check, Claims, Collateral, Evidence, VerifyContext } from "../types.js";
 import { type PlatformVerifier, VerificationError, type VerifiedEvidence } from "../verifier.js";
 import { parseCertTable } from "./abi/cert-table.js";
@@ -10,14 +12,12 @@ import type { SnpProduct, SnpReport, TcbLayout, TcbVersion } from "./abi/types.j
 import { appraiseSnp } from "./appraise.js";
 import { verifyAzureBinding } from "./azure/binding.js";
 import { parseAzureEvidence } from "./azure/evidence.js";
-import { certificateDers, parseDer } from "./certificates.js";
 import { type ChainVerification, verifySigningChain } from "./chain.js";
 import { snpClaims } from "./claims.js";
 import { checkRevocation, parseCrl } from "./crl.js";
 import { AZURE_SNP_VTPM_FORMAT, SNP_COLLATERAL, SNP_REPORT_FORMAT } from "./formats.js";
 import { pinnedByDer } from "./roots.js";
 import { readSigningCert, type SigningCertInfo, signingKindOf } from "./vcek.js";
-import type { X509Certificate, X509Crl } from "./x509.js";
 
 /** parse -> verify for SEV-SNP: report signature, VCEK/VLEK chain to a pinned ARK, TCB and chip binding. */
 export const snpVerifier: PlatformVerifier = {

@@ -1,15 +1,15 @@
-import "../../../src/attest/snp/x509.js";
+import "../../../src/attest/pki/x509.js";
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { describe, test } from "node:test";
 import { X509CertificateGenerator } from "@peculiar/x509";
+import { fingerprint, parseCertificates } from "../../../src/attest/pki/certificates.js";
+import type { X509Certificate } from "../../../src/attest/pki/x509.js";
 import type { SnpProduct } from "../../../src/attest/snp/abi/types.js";
-import { fingerprint, parseCertificates } from "../../../src/attest/snp/certificates.js";
 import { verifySigningChain } from "../../../src/attest/snp/chain.js";
 import { amdRoots, identifyPinned, SNP_PRODUCTS } from "../../../src/attest/snp/roots.js";
 import { readSigningCert } from "../../../src/attest/snp/vcek.js";
-import type { X509Certificate } from "../../../src/attest/snp/x509.js";
 import { VerificationError } from "../../../src/attest/verifier.js";
 import { TESTVECTORS, VECTOR_INDEX } from "../../support/testvectors.js";
 

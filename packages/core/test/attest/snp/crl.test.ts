@@ -1,4 +1,4 @@
-import "../../../src/attest/snp/x509.js";
+import "../../../src/attest/pki/x509.js";
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import {
@@ -7,9 +7,9 @@ import {
   X509CrlGenerator,
   X509CrlReason,
 } from "@peculiar/x509";
+import type { X509Certificate, X509Crl } from "../../../src/attest/pki/x509.js";
 import { checkRevocation, checkRevocationWith, parseCrl } from "../../../src/attest/snp/crl.js";
 import { amdRoots } from "../../../src/attest/snp/roots.js";
-import type { X509Certificate, X509Crl } from "../../../src/attest/snp/x509.js";
 import type { Check } from "../../../src/attest/types.js";
 import { ParseError } from "../../../src/errors.js";
 

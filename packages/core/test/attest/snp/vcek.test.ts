@@ -1,13 +1,13 @@
-import "../../../src/attest/snp/x509.js";
+import "../../../src/attest/pki/x509.js";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { describe, test } from "node:test";
 import { Extension, X509CertificateGenerator } from "@peculiar/x509";
 import { IA5String, Integer, OctetString, Utf8String } from "asn1js";
-import { fingerprint, parseCertificates } from "../../../src/attest/snp/certificates.js";
+import { fingerprint, parseCertificates } from "../../../src/attest/pki/certificates.js";
+import type { X509Certificate } from "../../../src/attest/pki/x509.js";
 import { verifySigningChain } from "../../../src/attest/snp/chain.js";
 import { readSigningCert, VCEK_OIDS } from "../../../src/attest/snp/vcek.js";
-import type { X509Certificate } from "../../../src/attest/snp/x509.js";
 import { VerificationError } from "../../../src/attest/verifier.js";
 import { fromHex, toHex } from "../../../src/bytes.js";
 import { ParseError } from "../../../src/errors.js";
@@ -310,7 +310,7 @@ describe("certificate loading", () => {
       () => parseCertificates(input, "the test input"),
       (error) => {
         assert.ok(error instanceof ParseError, `${error}`);
-        assert.equal(error.code, "snp.certificate.malformed");
+        assert.equal(error.code, "certificate.malformed");
         assert.match(error.field, /^the test input/);
         if (message) assert.match(error.message, message);
         return true;

@@ -1,7 +1,7 @@
 /**
  * The one door to @peculiar/x509. Its dependency-injection container reads decorator metadata
  * while the library module evaluates, so the Reflect metadata polyfill must be loaded first.
- * Importing it here, and only here, makes that order hold for every SNP module (package.json
+ * Importing it here, and only here, makes that order hold for every module that reads certificates (package.json
  * lists this file under "sideEffects" so that bundlers keep the polyfill import). Tests that need
  * more of the library import this module for its effect before importing "@peculiar/x509".
  */

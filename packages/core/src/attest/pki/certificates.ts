@@ -9,7 +9,7 @@ import { X509Certificate, type X509Crl } from "./x509.js";
  * this module only turns bytes into certificate objects.
  */
 
-const MALFORMED = "snp.certificate.malformed";
+const MALFORMED = "certificate.malformed";
 
 /**
  * One DER certificate, or PEM text with any number of CERTIFICATE blocks (text between the blocks
