@@ -1,4 +1,4 @@
-import { fail, pass, short, skip } from "../checks.js";
+import { fail, pass, pinnedHex, skip } from "../checks.js";
 import type { Policy } from "../policy.js";
 import type { Check, Claims } from "../types.js";
 import type { SnpPlatformClaims, TcbClaim } from "./claims.js";
@@ -50,16 +50,16 @@ export function appraiseSnp(claims: Claims, policy: Policy): Check[] {
     );
   }
   checks.push(
-    ...pinned("snp.policy.host_data", "host data", snp.hostData, rules.hostData),
-    ...pinned("snp.policy.id_key_digest", "ID key digest", snp.idKeyDigest, rules.idKeyDigests),
-    ...pinned(
+    ...pinnedHex("snp.policy.host_data", "host data", snp.hostData, rules.hostData),
+    ...pinnedHex("snp.policy.id_key_digest", "ID key digest", snp.idKeyDigest, rules.idKeyDigests),
+    ...pinnedHex(
       "snp.policy.author_key_digest",
       "author key digest",
       snp.authorKeyDigest,
       rules.authorKeyDigests,
     ),
-    ...pinned("snp.policy.family_id", "family ID", snp.familyId, rules.familyIds),
-    ...pinned("snp.policy.image_id", "image ID", snp.imageId, rules.imageIds),
+    ...pinnedHex("snp.policy.family_id", "family ID", snp.familyId, rules.familyIds),
+    ...pinnedHex("snp.policy.image_id", "image ID", snp.imageId, rules.imageIds),
   );
   if (rules.vmpls !== undefined) {
     checks.push(
@@ -164,16 +164,4 @@ function firmwareCheck(running: string, minimum: string): Check {
         "snp.policy.min_firmware",
         `The SNP firmware ${running} is older than the minimum ${minimum}.`,
       );
-}
-
-function pinned(
-  code: string,
-  what: string,
-  actual: string,
-  allowed: readonly string[] | undefined,
-): Check[] {
-  if (allowed === undefined) return [];
-  return allowed.some((value) => value.toLowerCase() === actual)
-    ? [pass(code, `The ${what} ${short(actual)} is one the policy allows.`)]
-    : [fail(code, `The ${what} ${short(actual)} is not one the policy allows.`)];
 }
