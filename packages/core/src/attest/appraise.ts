@@ -86,7 +86,7 @@ export async function attest(
       checks.push(reportDataCheck(claims.reportData, options.expectedReportData));
     }
     const appraise = verifierFor(evidence.platform)?.appraise;
-    if (appraise !== undefined) checks.push(...appraise(claims, policy));
+    if (appraise !== undefined) checks.push(...appraise(claims, policy, options.now));
   }
   return {
     verdict: verdictOf(checks),

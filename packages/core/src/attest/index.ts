@@ -1,5 +1,6 @@
 export * from "./appraise.js";
 export * from "./checks.js";
+export * from "./dcap/index.js";
 export * from "./policy.js";
 export * from "./policy-json.js";
 export * from "./simulated/format.js";

@@ -1,3 +1,4 @@
+import { parseDcapPolicy, parseSgxPolicy, parseTdxPolicy } from "./dcap/policy.js";
 import type { Policy, WorkloadPins } from "./policy.js";
 import { hexSettingList, invalidSetting, settingList, settingObject } from "./policy-settings.js";
 import { parseSnpPolicy } from "./snp/policy.js";
@@ -11,6 +12,9 @@ const KEYS = new Set([
   "allowDebug",
   "workload",
   "snp",
+  "dcap",
+  "tdx",
+  "sgx",
 ]);
 const WORKLOAD_KEYS = ["codeDigests", "configDigests", "modelDigests"] as const;
 
@@ -59,6 +63,9 @@ export function parsePolicy(value: unknown): Policy {
     ...(json.allowDebug === undefined ? {} : { allowDebug: json.allowDebug as boolean }),
     ...(workload === undefined ? {} : { workload }),
     ...(json.snp === undefined ? {} : { snp: parseSnpPolicy(json.snp) }),
+    ...(json.dcap === undefined ? {} : { dcap: parseDcapPolicy(json.dcap) }),
+    ...(json.tdx === undefined ? {} : { tdx: parseTdxPolicy(json.tdx) }),
+    ...(json.sgx === undefined ? {} : { sgx: parseSgxPolicy(json.sgx) }),
   };
 }
 

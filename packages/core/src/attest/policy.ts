@@ -1,3 +1,4 @@
+import type { DcapPolicy, SgxPolicy, TdxPolicy } from "./dcap/policy.js";
 import type { SnpPolicy } from "./snp/policy.js";
 import { HARDWARE_PLATFORMS, type Platform } from "./types.js";
 
@@ -20,6 +21,12 @@ export interface Policy {
   readonly workload?: WorkloadPins;
   /** AMD SEV-SNP rules: minimum TCB, host data, ID keys, VMPL, migration agent, SMT. */
   readonly snp?: SnpPolicy;
+  /** Intel collateral rules shared by TDX and SGX: accepted TCB statuses, advisories, freshness. */
+  readonly dcap?: DcapPolicy;
+  /** Intel TDX rules: RTMRs, MRSEAM, MRCONFIGID/MROWNER, XFAM, TD attributes, event log. */
+  readonly tdx?: TdxPolicy;
+  /** Intel SGX rules: MRSIGNER, ISV product IDs, minimum ISV SVN. */
+  readonly sgx?: SgxPolicy;
 }
 
 export interface WorkloadPins {

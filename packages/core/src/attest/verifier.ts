@@ -11,7 +11,8 @@ import type { Check, Claims, Evidence, Platform, VerifyContext } from "./types.j
 export interface PlatformVerifier {
   readonly platform: Platform;
   verify(evidence: Evidence, context: VerifyContext): Promise<VerifiedEvidence>;
-  appraise?(claims: Claims, policy: Policy): readonly Check[];
+  /** `now` is the verification time, for rules on age (collateral freshness). */
+  appraise?(claims: Claims, policy: Policy, now: Date): readonly Check[];
 }
 
 export interface VerifiedEvidence {

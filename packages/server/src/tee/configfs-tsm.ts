@@ -7,8 +7,10 @@ import {
   type Platform,
   SNP_COLLATERAL,
   SNP_REPORT_FORMAT,
+  TDX_QUOTE_FORMAT,
   utf8,
 } from "@cloister/core";
+import { readCcel } from "./ccel.js";
 import { errnoOf, fileError, TeeError } from "./errors.js";
 import { plainBytes } from "./plain-bytes.js";
 import type { EvidenceProvider, ProducedEvidence } from "./provider.js";
@@ -45,16 +47,18 @@ export interface TsmFormat {
   readonly format: string;
   /** The collateral name under which `auxblob`, when present, is handed on. */
   readonly auxblob?: string;
+  /** A trust domain hands on its boot event log (CCEL) too. */
+  readonly eventLog?: true;
 }
 
-// The TDX and CCA format names move to core with their verifiers, which must agree on them.
+// The CCA format name moves to core with its verifier, which must agree on it.
 export const TSM_PROVIDERS: ReadonlyMap<string, TsmFormat> = new Map([
   // auxblob is the GHCB MSG_REPORT_REQ certificate table (VCEK and its chain) when the host has one.
   [
     "sev_guest",
     { platform: "sev-snp", format: SNP_REPORT_FORMAT, auxblob: SNP_COLLATERAL.certTable },
   ],
-  ["tdx_guest", { platform: "tdx", format: "tdx-quote" }],
+  ["tdx_guest", { platform: "tdx", format: TDX_QUOTE_FORMAT, eventLog: true }],
   // CCA accepts a 32 to 64 byte challenge; Cloister always gives 64.
   ["arm_cca_guest", { platform: "cca", format: "cca-token" }],
 ]);
@@ -66,6 +70,8 @@ export interface ConfigfsTsmOptions {
   readonly privlevel?: number;
   /** Defaults to the real file system; tests pass a fake kernel. */
   readonly files?: ConfigfsFiles;
+  /** Where the ACPI tables are, for a TD's CCEL event log; defaults to ACPI_TABLES_ROOT. */
+  readonly acpiTables?: string;
 }
 
 export interface ConfigfsTsmProvider extends EvidenceProvider {
@@ -106,6 +112,8 @@ export async function configfsTsmProvider(
       `configfs-tsm at ${root} has provider ${JSON.stringify(tsmProvider.slice(0, 64))}, which Cloister does not support (it knows ${[...TSM_PROVIDERS.keys()].join(", ")}).`,
     );
   }
+  // The event log only grows at boot; read once, it goes with every quote.
+  const eventLog = format.eventLog === true ? await readCcel(options.acpiTables) : {};
   return {
     platform: format.platform,
     description: `configfs-tsm (${tsmProvider}) at ${root}`,
@@ -114,7 +122,10 @@ export async function configfsTsmProvider(
       const inblob = requireReportData(reportData);
       for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
         const blobs = await requestReport(files, root, inblob, privlevel);
-        if (blobs !== undefined) return produced(format, blobs);
+        if (blobs !== undefined) {
+          const evidence = produced(format, blobs);
+          return { ...evidence, collateral: { ...eventLog, ...evidence.collateral } };
+        }
       }
       throw new TeeError(
         "tee.configfs_generation",

@@ -1,6 +1,6 @@
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { fromUtf8 } from "@cloister/core";
+import { fromUtf8, SGX_QUOTE_FORMAT } from "@cloister/core";
 import { errnoOf, fileError, TeeError } from "./errors.js";
 import { plainBytes } from "./plain-bytes.js";
 import type { EvidenceProvider, ProducedEvidence } from "./provider.js";
@@ -82,5 +82,5 @@ async function quote(root: string, reportData: Uint8Array): Promise<ProducedEvid
   if (data.length === 0) {
     throw new TeeError("tee.gramine_io", `Gramine returned an empty quote from ${quotePath}.`);
   }
-  return { evidence: { platform: "sgx", format: "sgx-quote", data }, collateral: {} };
+  return { evidence: { platform: "sgx", format: SGX_QUOTE_FORMAT, data }, collateral: {} };
 }

@@ -1,4 +1,5 @@
 export { writeFileAtomic } from "./atomic-file.js";
+export * from "./ccel.js";
 export * from "./config-dir.js";
 export * from "./configfs-tsm.js";
 export * from "./detect.js";

@@ -1,13 +1,15 @@
 import assert from "node:assert/strict";
 import { X509Certificate } from "node:crypto";
-import { mkdir, readdir } from "node:fs/promises";
+import { mkdir, readdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { test } from "node:test";
 import {
+  DCAP_COLLATERAL,
   encodeCertTable,
   fromHex,
   SNP_COLLATERAL,
   SNP_REPORT_FORMAT,
+  TDX_QUOTE_FORMAT,
   toHex,
   verifyEvidence,
 } from "@cloister/core";
@@ -77,7 +79,9 @@ test("TDX: a real quote comes back byte for byte", async () => {
   const quote = await vector("tdx/trustee/tdx_quote_4.dat");
   const dir = await root();
   const kernel = await fakeTsm(dir, { provider: "tdx_guest", outblob: quote });
-  const provider = await configfsTsmProvider({ root: dir, files: kernel.files });
+  // A machine whose firmware publishes no CCEL table.
+  const acpiTables = join(await tempDir(), "acpi", "tables");
+  const provider = await configfsTsmProvider({ root: dir, files: kernel.files, acpiTables });
   const { evidence, collateral } = await provider.getEvidence(REPORT_DATA);
   assert.equal(evidence.platform, "tdx");
   assert.equal(evidence.format, "tdx-quote");
@@ -88,6 +92,28 @@ test("TDX: a real quote comes back byte for byte", async () => {
   );
   assert.deepEqual(evidence.data.subarray(568, 632), expected);
   assert.deepEqual(collateral, {});
+});
+
+test("TDX: the CCEL event log from the ACPI tables travels with every quote", async () => {
+  const quote = await vector("tdx/go-tdx-guest-gcp-ccel/cos-113-tdx-quote.dat");
+  const table = await vector("tdx/go-tdx-guest-gcp-ccel/ccel_table.dat");
+  const data = await vector("tdx/go-tdx-guest-gcp-ccel/ccel_data.dat");
+  // Laid out as Linux shows them: /sys/firmware/acpi/tables/CCEL and .../tables/data/CCEL.
+  const acpiTables = join(await tempDir(), "sys", "firmware", "acpi", "tables");
+  await mkdir(join(acpiTables, "data"), { recursive: true });
+  await writeFile(join(acpiTables, "CCEL"), table);
+  await writeFile(join(acpiTables, "data", "CCEL"), data);
+  const dir = await root();
+  const kernel = await fakeTsm(dir, { provider: "tdx_guest", outblob: quote });
+  const provider = await configfsTsmProvider({ root: dir, files: kernel.files, acpiTables });
+  for (let i = 0; i < 2; i++) {
+    const { evidence, collateral } = await provider.getEvidence(REPORT_DATA);
+    assert.equal(evidence.format, TDX_QUOTE_FORMAT);
+    assert.deepEqual(collateral, {
+      [DCAP_COLLATERAL.ccelTable]: table,
+      [DCAP_COLLATERAL.ccelData]: data,
+    });
+  }
 });
 
 test("CCA: a token comes back byte for byte", async () => {
