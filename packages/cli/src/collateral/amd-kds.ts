@@ -11,11 +11,19 @@
  * Interface: AMD "Versioned Chip Endorsement Key (VCEK) Certificate and KDS Interface
  * Specification" (publication 57230), chapter 4.
  */
-import { createHash, randomBytes } from "node:crypto";
-import { mkdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
-import { join } from "node:path";
-import { setTimeout as sleep } from "node:timers/promises";
-import { CloisterError, toHex } from "@cloister/core";
+import { readFile, stat } from "node:fs/promises";
+import { toHex } from "@cloister/core";
+import {
+  CollateralFetchError,
+  cacheFile,
+  get,
+  isDer,
+  type Service,
+  serialised,
+  store,
+} from "./http-cache.js";
+
+export { CollateralFetchError } from "./http-cache.js";
 
 export type KdsProduct = "Milan" | "Genoa" | "Turin";
 
@@ -45,27 +53,7 @@ export interface KdsOptions {
   onRequest?: (url: string) => void;
 }
 
-/**
- * Fetching collateral failed. Messages name at most the URL and HTTP status (the cache
- * directory for cache errors): never response bodies, which an attacker on the path controls.
- */
-export class CollateralFetchError extends CloisterError {
-  readonly url: string | undefined;
-  readonly status: number | undefined;
-
-  constructor(
-    code: string,
-    message: string,
-    details: { url?: string; status?: number; cause?: unknown } = {},
-  ) {
-    super(code, message, details.cause === undefined ? undefined : { cause: details.cause });
-    this.url = details.url;
-    this.status = details.status;
-  }
-}
-
 const DEFAULT_BASE_URL = "https://kdsintf.amd.com";
-const DEFAULT_TIMEOUT_MS = 15_000;
 const PRODUCTS: readonly KdsProduct[] = ["Milan", "Genoa", "Turin"];
 const CHIP_ID_BYTES = 64;
 /** Turin VCEKs are indexed by the first 8 bytes of CHIP_ID only. */
@@ -74,10 +62,11 @@ const TURIN_HWID_BYTES = 8;
 const CRL_MAX_AGE_MS = 24 * 60 * 60 * 1000;
 /** VCEKs and chains at a given URL never change. */
 const FOREVER = Number.POSITIVE_INFINITY;
-/** The longest Retry-After we wait out; anything longer fails rather than hang the command. */
-const MAX_RETRY_AFTER_MS = 10_000;
-/** Wait used when a 429 carries no usable Retry-After. */
-const DEFAULT_RETRY_AFTER_MS = 1_000;
+const KDS: Service = {
+  name: "KDS",
+  code: "kds",
+  accept: "application/octet-stream, application/x-pem-file, */*",
+};
 
 const DER: Format = { valid: isDer, invalidCode: "kds.not_der", description: "DER" };
 const CHAIN_PEM: Format = {
@@ -176,15 +165,12 @@ async function cached(
   options: KdsOptions,
   policy: CachePolicy,
 ): Promise<Uint8Array> {
-  const file = join(
-    options.cacheDir,
-    `${createHash("sha256").update(url).digest("hex")}-${suffix}`,
-  );
+  const file = cacheFile(options.cacheDir, url, suffix);
   if (options.refresh !== true) {
     const hit = await readFresh(file, policy.maxAgeMs);
     if (hit !== undefined && policy.valid(hit)) return hit;
   }
-  const bytes = await serialised(() => get(url, options));
+  const { body: bytes } = await serialised(() => get(KDS, url, options));
   if (!policy.valid(bytes)) {
     throw new CollateralFetchError(
       policy.invalidCode,
@@ -192,7 +178,7 @@ async function cached(
       { url },
     );
   }
-  await store(options.cacheDir, file, bytes);
+  await store(KDS, options.cacheDir, file, bytes);
   return bytes;
 }
 
@@ -207,129 +193,6 @@ async function readFresh(file: string, maxAgeMs: number): Promise<Uint8Array | u
   } catch {
     return undefined;
   }
-}
-
-/** Writes via a temporary file and rename, so a reader never sees half an entry. */
-async function store(dir: string, file: string, bytes: Uint8Array): Promise<void> {
-  const temp = `${file}.${randomBytes(6).toString("hex")}.tmp`;
-  try {
-    await mkdir(dir, { recursive: true, mode: 0o700 });
-    await writeFile(temp, bytes, { mode: 0o644 });
-    await rename(temp, file);
-  } catch (error) {
-    await rm(temp, { force: true });
-    throw new CollateralFetchError(
-      "kds.cache",
-      `Could not write to the collateral cache in ${dir}.`,
-      { cause: error },
-    );
-  }
-}
-
-/** Every KDS request in this process, chained so that at most one is in flight. */
-let queue: Promise<unknown> = Promise.resolve();
-
-function serialised<T>(task: () => Promise<T>): Promise<T> {
-  const run = queue.then(task, task);
-  queue = run.catch(() => undefined);
-  return run;
-}
-
-/** One GET, retried once after a 429 whose Retry-After is short enough to wait out. */
-async function get(url: string, options: KdsOptions): Promise<Uint8Array> {
-  const first = await request(url, options);
-  if (first.status !== 429) return body(url, first);
-  await first.body?.cancel();
-  const waitMs = retryAfterMs(first.headers.get("retry-after"));
-  if (waitMs === undefined) throw rateLimited(url);
-  await sleep(waitMs);
-  const second = await request(url, options);
-  if (second.status === 429) {
-    await second.body?.cancel();
-    throw rateLimited(url);
-  }
-  return body(url, second);
-}
-
-async function request(url: string, options: KdsOptions): Promise<Response> {
-  const doFetch = options.fetch ?? fetch;
-  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-  options.onRequest?.(url);
-  try {
-    return await doFetch(url, {
-      signal: AbortSignal.timeout(timeoutMs),
-      headers: { accept: "application/octet-stream, application/x-pem-file, */*" },
-    });
-  } catch (error) {
-    throw transportError(url, timeoutMs, error);
-  }
-}
-
-async function body(url: string, response: Response): Promise<Uint8Array> {
-  if (!response.ok) {
-    await response.body?.cancel();
-    throw new CollateralFetchError(
-      "kds.http_status",
-      `KDS answered HTTP ${response.status} for ${url}.`,
-      { url, status: response.status },
-    );
-  }
-  try {
-    return new Uint8Array(await response.arrayBuffer());
-  } catch (error) {
-    // The timeout signal also covers reading the body.
-    throw transportError(url, undefined, error);
-  }
-}
-
-function transportError(url: string, timeoutMs: number | undefined, error: unknown) {
-  if (error instanceof Error && (error.name === "TimeoutError" || error.name === "AbortError")) {
-    const after = timeoutMs === undefined ? "" : ` within ${timeoutMs} ms`;
-    return new CollateralFetchError("kds.timeout", `KDS did not answer ${url}${after}.`, {
-      url,
-      cause: error,
-    });
-  }
-  return new CollateralFetchError("kds.network", `Could not reach KDS at ${url}.`, {
-    url,
-    cause: error,
-  });
-}
-
-function rateLimited(url: string): CollateralFetchError {
-  return new CollateralFetchError(
-    "kds.rate_limited",
-    `KDS answered HTTP 429 (rate limited) for ${url}; try again later.`,
-    { url, status: 429 },
-  );
-}
-
-/**
- * Retry-After as milliseconds (delay-seconds or an HTTP date), or undefined when it asks for
- * longer than we are willing to wait. A missing or malformed header gets a short default.
- */
-function retryAfterMs(header: string | null): number | undefined {
-  if (header === null || header.trim() === "") return DEFAULT_RETRY_AFTER_MS;
-  const value = header.trim();
-  const ms = /^\d+$/.test(value) ? Number(value) * 1000 : Date.parse(value) - Date.now();
-  if (Number.isNaN(ms)) return DEFAULT_RETRY_AFTER_MS;
-  if (ms > MAX_RETRY_AFTER_MS) return undefined;
-  return Math.max(0, ms);
-}
-
-/**
- * A single DER SEQUENCE whose encoded length is exactly the byte count: enough to catch HTML
- * error pages and truncated files without parsing the certificate (core does that).
- */
-function isDer(bytes: Uint8Array): boolean {
-  if (bytes.length < 2 || bytes[0] !== 0x30) return false;
-  const first = bytes[1] as number;
-  if (first < 0x80) return bytes.length === 2 + first;
-  const lengthBytes = first & 0x7f;
-  if (lengthBytes === 0 || lengthBytes > 4 || bytes.length < 2 + lengthBytes) return false;
-  let length = 0;
-  for (let i = 0; i < lengthBytes; i++) length = length * 256 + (bytes[2 + i] as number);
-  return bytes.length === 2 + lengthBytes + length;
 }
 
 /** KDS serves the ASK then the ARK: two PEM certificates. */
