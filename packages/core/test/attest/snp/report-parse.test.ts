@@ -680,3 +680,17 @@ describe("certificate table", () => {
     );
   });
 });
+
+test("a Node Buffer from a pooled allocation parses like its bytes, and is copied", () => {
+  const entry = vectorEntry("snp/go-sev-guest-milan");
+  const file = readFileSync(`${TESTVECTORS}${entry.files.report}`);
+  // A Buffer that starts inside a larger pool: offsets must come from the view, not the pool.
+  const pool = Buffer.alloc(file.length + 100);
+  file.copy(pool, 100);
+  const input = pool.subarray(100);
+  const report = parseReport(input);
+  assert.deepEqual(toHex(report.measurement), toHex(new Uint8Array(file).subarray(0x90, 0xc0)));
+  input.fill(0);
+  assert.equal(report.version, 2);
+  assert.notEqual(toHex(report.chipId), "00".repeat(64));
+});

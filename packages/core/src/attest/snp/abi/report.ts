@@ -59,7 +59,7 @@ export function parseReport(input: Uint8Array): SnpReport {
   }
   // One private copy: later mutation of the caller's buffer cannot change what was parsed,
   // and every view handed out below agrees with `bytes`.
-  const bytes = input.slice();
+  const bytes = new Uint8Array(input); // not slice(): on a Node Buffer that is a shared view
   const view = new DataView(bytes.buffer);
   const u32 = (offset: number) => view.getUint32(offset, true);
   const u64 = (offset: number) => view.getBigUint64(offset, true);
