@@ -20,7 +20,12 @@ import { decodeTcb, encodeTcb, formatTcb, tcbLayoutOf } from "../../../src/attes
 import type { SnpReport, TcbVersion } from "../../../src/attest/snp/abi/types.js";
 import { fromHex, toHex } from "../../../src/bytes.js";
 import { ParseError } from "../../../src/errors.js";
-import { TESTVECTORS, VECTOR_INDEX, type VectorEntry } from "../../support/testvectors.js";
+import {
+  TESTVECTORS,
+  VECTOR_INDEX,
+  type VectorEntry,
+  vectorEntry,
+} from "../../support/testvectors.js";
 
 const snpEntries = VECTOR_INDEX.filter((e) => e.tee?.startsWith("sev-snp"));
 
