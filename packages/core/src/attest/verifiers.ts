@@ -1,5 +1,7 @@
+import { sgxVerifier } from "./sgx/verify.js";
 import { simulatedVerifier } from "./simulated/verify.js";
 import { snpVerifier } from "./snp/verify.js";
+import { tdxVerifier } from "./tdx/verify.js";
 import type { Platform } from "./types.js";
 import type { PlatformVerifier } from "./verifier.js";
 
@@ -7,6 +9,8 @@ import type { PlatformVerifier } from "./verifier.js";
 const VERIFIERS: ReadonlyMap<Platform, PlatformVerifier> = new Map([
   [simulatedVerifier.platform, simulatedVerifier],
   [snpVerifier.platform, snpVerifier],
+  [tdxVerifier.platform, tdxVerifier],
+  [sgxVerifier.platform, sgxVerifier],
 ]);
 
 export function verifierFor(platform: Platform): PlatformVerifier | undefined {

@@ -1,4 +1,7 @@
+import { toHex } from "../../bytes.js";
 import type { TcbStatus } from "./policy.js";
+import { INTEL_ROOT_FINGERPRINT, INTEL_ROOT_NAME } from "./roots.js";
+import type { VerifiedQuote } from "./verify-quote.js";
 
 /** The outcome of evaluating the quote against Intel's collateral, JSON-ready. */
 export interface DcapTcbClaim {
@@ -41,3 +44,30 @@ export interface DcapPlatformClaims {
   /** Absent when no collateral was supplied: the TCB was not evaluated. */
   readonly tcb?: DcapTcbClaim;
 }
+
+/** The shared part of TDX and SGX claims, from a verified quote. */
+export function dcapPlatformClaims(verified: VerifiedQuote): DcapPlatformClaims {
+  const { quote, pck, tcb } = verified;
+  const qe = quote.signatureData.certification.qeReport;
+  const pckClaims = pck.extensions;
+  return {
+    quoteVersion: quote.header.version,
+    fmspc: pckClaims.fmspc,
+    pceId: pckClaims.pceId,
+    pceSvn: pckClaims.pceSvn,
+    cpuSvn: toHex(pckClaims.cpuSvn),
+    sgxType: pckClaims.sgxType,
+    ppid: toHex(pckClaims.ppid),
+    pckIssuer: pck.kind,
+    qe: {
+      vendorId: toHex(quote.header.qeVendorId),
+      mrSigner: toHex(qe.mrSigner),
+      isvProdId: qe.isvProdId,
+      isvSvn: qe.isvSvn,
+    },
+    ...(tcb === undefined ? {} : { tcb }),
+  };
+}
+
+/** Every DCAP quote chains to the one pinned Intel root. */
+export const INTEL_TRUST_ANCHOR = { name: INTEL_ROOT_NAME, fingerprint: INTEL_ROOT_FINGERPRINT };

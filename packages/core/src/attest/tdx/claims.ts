@@ -5,7 +5,13 @@ export interface EventLogClaim {
   /** RTMR0–2 equal the replay of the log: the log describes what the TD measured. */
   readonly replayed: true;
   readonly events: number;
+  /** Only when its event's digest is the hash of this very text. */
   readonly kernelCmdline?: string;
+  /** SHA-384 (as extended) of the kernel image, lower-case hex. */
+  readonly kernel?: string;
+  /** SHA-384 of each EFI boot application in log order (shim, GRUB, a UKI). */
+  readonly bootApplications: readonly string[];
+  readonly secureBoot?: boolean;
 }
 
 /** The TD report body and the DCAP platform claims, JSON-ready (lower-case hex). */
