@@ -1,18 +1,48 @@
 import { readdir, readFile, stat } from "node:fs/promises";
 import { extname, join } from "node:path";
-import { CloisterError, type SnpEvidenceFile, sniffSnpEvidence } from "@cloister/core";
+import {
+  CloisterError,
+  type Collateral,
+  type Evidence,
+  isDcapQuote,
+  SGX_QUOTE_FORMAT,
+  sniffSnpEvidence,
+  TDX_QUOTE_FORMAT,
+} from "@cloister/core";
+
+/** Evidence recognised in a file, with the collateral the file itself carried. */
+export interface EvidenceFile {
+  /** How the file was read, for the reader: "raw report", "TDX quote"… */
+  readonly form: string;
+  readonly evidence: Evidence;
+  readonly collateral: Collateral;
+}
 
 /** Recognises the evidence in a file; each platform adds its sniffer here. */
-export async function readEvidenceFile(path: string): Promise<SnpEvidenceFile> {
+export async function readEvidenceFile(path: string): Promise<EvidenceFile> {
   const bytes = await readInput(path, "evidence");
-  const found = sniffSnpEvidence(bytes);
+  const found = sniffDcapQuote(bytes) ?? sniffSnpEvidence(bytes);
   if (found === undefined) {
     throw new CloisterError(
       "evidence.unrecognised",
-      `${path} is not evidence Cloister recognises (an SEV-SNP report, raw, hex or extended, or an Azure HCL report or vTPM evidence JSON).`,
+      `${path} is not evidence Cloister recognises (an SEV-SNP report, raw, hex or extended, an Azure HCL report or vTPM evidence JSON, or an Intel TDX or SGX quote).`,
     );
   }
   return found;
+}
+
+function sniffDcapQuote(bytes: Uint8Array): EvidenceFile | undefined {
+  if (!isDcapQuote(bytes)) return undefined;
+  const version = bytes[0] as number;
+  // TEE_TYPE (v4, v5) is 0x81 for TDX; v3 quotes are SGX only.
+  const tdx = version >= 4 && bytes[4] === 0x81;
+  return {
+    form: `${tdx ? "TDX" : "SGX"} quote v${version}`,
+    evidence: tdx
+      ? { platform: "tdx", format: TDX_QUOTE_FORMAT, data: bytes }
+      : { platform: "sgx", format: SGX_QUOTE_FORMAT, data: bytes },
+    collateral: {},
+  };
 }
 
 const CERTIFICATE_EXTENSIONS = new Set([".pem", ".der", ".crt", ".cer"]);

@@ -4,14 +4,18 @@ import {
   type Check,
   type Claims,
   type Collateral,
+  type DcapPlatformClaims,
   fromHex,
+  type SgxPlatformClaims,
   SNP_COLLATERAL,
   type SnpPlatformClaims,
+  type TdxPlatformClaims,
   toHex,
   verifyEvidence,
 } from "@cloister/core";
 import { cloisterConfigDir } from "@cloister/server/tee";
 import { Command, InvalidArgumentError, Option } from "@commander-js/extra-typings";
+import { dcapCollateralFiles, fetchIntelCollateral } from "../collateral/dcap.js";
 import { fetchSnpCollateral } from "../collateral/snp.js";
 import { readCertificates, readEvidenceFile, readInput } from "../evidence-files.js";
 import { resolvePolicy } from "../policy-flags.js";
@@ -24,7 +28,7 @@ export function attestVerifyCommand() {
     )
     .argument(
       "<evidence>",
-      "the evidence file: an SEV-SNP report (raw, hex or followed by its certificate table) or an Azure HCL report / vTPM evidence JSON; the format is detected",
+      "the evidence file: an SEV-SNP report (raw, hex or followed by its certificate table), an Azure HCL report / vTPM evidence JSON, or an Intel TDX or SGX quote; the format is detected",
     )
     .addOption(
       new Option(
@@ -37,8 +41,38 @@ export function attestVerifyCommand() {
       "AMD's CRL for the product (PEM or DER); without it revocation is unknown",
     )
     .option(
+      "--collateral <file>",
+      "TDX/SGX: Intel collateral, a Cloister collateral bundle or the collateral JSON @phala/dcap-qvl reads",
+    )
+    .option(
+      "--tcb-info <file>",
+      "TDX/SGX: Intel's TCB info for the platform (the PCS response body)",
+    )
+    .option("--qe-identity <file>", "TDX/SGX: Intel's QE identity (the PCS response body)")
+    .option(
+      "--tcb-signing-chain <file>",
+      "TDX/SGX: the Intel SGX TCB Signing certificate (and root) that signed the TCB info and QE identity",
+    )
+    .option(
+      "--pck-crl <file>",
+      "TDX/SGX: the PCK CRL of the Platform or Processor CA (DER, PEM or hex)",
+    )
+    .option("--root-crl <file>", "TDX/SGX: the Intel SGX Root CA CRL (DER, PEM or hex)")
+    .option(
+      "--ccel <file>",
+      "TDX: the CCEL event log (/sys/firmware/acpi/tables/data/CCEL), replayed against RTMR0–2",
+    )
+    .option(
+      "--ccel-table <file>",
+      "TDX: the CCEL ACPI table (/sys/firmware/acpi/tables/CCEL), for the log's length",
+    )
+    .option(
       "--fetch-collateral",
-      "fetch the VCEK, chain and CRL from AMD KDS (network; cached under the Cloister home)",
+      "fetch what verification needs (network; cached under the Cloister home): the VCEK, chain and CRL from AMD KDS, or TCB info, QE identity and CRLs from Intel PCS",
+    )
+    .option(
+      "--pccs <url>",
+      "with --fetch-collateral: a PCCS (or PCS mirror) to ask instead of Intel PCS",
     )
     .option("--refresh-collateral", "with --fetch-collateral: ignore the cache")
     .option(
@@ -70,15 +104,24 @@ export function attestVerifyCommand() {
       if (certificates !== undefined) collateral[SNP_COLLATERAL.certificates] = certificates;
       if (options.crl !== undefined)
         collateral[SNP_COLLATERAL.crl] = await readInput(options.crl, "CRL");
+      Object.assign(collateral, await dcapCollateralFiles(options));
       if (options.fetchCollateral === true) {
+        const fetch = {
+          cacheDir: cloisterConfigDir(),
+          refresh: options.refreshCollateral === true,
+          log: (line: string) => process.stderr.write(`${line}\n`),
+        };
         Object.assign(
           collateral,
-          await fetchSnpCollateral(file.evidence, collateral, {
-            cacheDir: cloisterConfigDir(),
-            refresh: options.refreshCollateral === true,
-            ...(options.kdsUrl === undefined ? {} : { baseUrl: options.kdsUrl }),
-            log: (line) => process.stderr.write(`${line}\n`),
-          }),
+          file.evidence.platform === "sev-snp"
+            ? await fetchSnpCollateral(file.evidence, collateral, {
+                ...fetch,
+                ...(options.kdsUrl === undefined ? {} : { baseUrl: options.kdsUrl }),
+              })
+            : await fetchIntelCollateral(file.evidence, {
+                ...fetch,
+                ...(options.pccs === undefined ? {} : { pccs: options.pccs }),
+              }),
         );
       }
       const now = options.now ?? new Date();
@@ -159,8 +202,10 @@ function print(json: boolean, path: string, form: string, outcome: Outcome): voi
 
 /** Claims as JSON: the common fields, lower-case hex, with the platform's own fields beside them. */
 function claimsJson(claims: Claims): Record<string, unknown> {
+  const tcb = (claims.platformClaims as { tcb?: { status: string; advisoryIds: string[] } }).tcb;
   return {
     ...claims.platformClaims,
+    ...(tcb === undefined ? {} : { tcbStatus: tcb.status, advisoryIds: tcb.advisoryIds }),
     platform: claims.platform,
     measurement: claims.measurement,
     reportData: toHex(claims.reportData),
@@ -178,7 +223,7 @@ function claimLines(claims: Claims): string[] {
     `  report data    ${toHex(claims.reportData)}`,
     `  debug          ${claims.debug ? "ENABLED (the host can read guest memory)" : "disabled"}`,
   ];
-  if (claims.hardwareId !== undefined) lines.push(`  chip ID        ${claims.hardwareId}`);
+  if (claims.hardwareId !== undefined) lines.push(`  hardware ID    ${claims.hardwareId}`);
   if (claims.platform === "sev-snp") {
     const snp = claims.platformClaims as unknown as SnpPlatformClaims;
     const tcb = (t: SnpPlatformClaims["reportedTcb"]) =>
@@ -195,9 +240,50 @@ function claimLines(claims: Claims): string[] {
       `  revocation     ${snp.revocation}`,
     );
   }
+  if (claims.platform === "tdx" || claims.platform === "sgx") lines.push(...dcapLines(claims));
   lines.push(
     `  trust anchor   ${claims.trustAnchor.name} (SHA-256 ${claims.trustAnchor.fingerprint})`,
   );
+  return lines;
+}
+
+function dcapLines(claims: Claims): string[] {
+  const lines: string[] = [];
+  if (claims.platform === "tdx") {
+    const tdx = claims.platformClaims as unknown as TdxPlatformClaims;
+    lines.push(
+      `  MRSEAM         ${tdx.mrSeam}`,
+      `  TD attributes  ${tdx.tdAttributes}   XFAM ${tdx.xfam}`,
+      ...(["rtmr0", "rtmr1", "rtmr2", "rtmr3"] as const).map(
+        (r) => `  ${r.toUpperCase()}          ${tdx[r]}`,
+      ),
+    );
+    if (tdx.eventLog !== undefined) {
+      lines.push(
+        `  event log      ${tdx.eventLog.events} events, replayed to RTMR0–2`,
+        ...(tdx.eventLog.kernelCmdline === undefined
+          ? []
+          : [`  kernel cmdline ${tdx.eventLog.kernelCmdline}`]),
+      );
+    }
+  } else {
+    const sgx = claims.platformClaims as unknown as SgxPlatformClaims;
+    lines.push(
+      `  MRSIGNER       ${sgx.mrSigner}`,
+      `  ISV product    ${sgx.isvProdId}, SVN ${sgx.isvSvn}`,
+      `  attributes     ${sgx.attributes}`,
+    );
+  }
+  const dcap = claims.platformClaims as unknown as DcapPlatformClaims;
+  lines.push(
+    `  platform       FMSPC ${dcap.fmspc}, PCE SVN ${dcap.pceSvn}, CPUSVN ${dcap.cpuSvn} (${dcap.pckIssuer} CA)`,
+    dcap.tcb === undefined
+      ? "  TCB status     not evaluated (no Intel collateral)"
+      : `  TCB status     ${dcap.tcb.status}${dcap.tcb.advisoryIds.length === 0 ? "" : ` (${dcap.tcb.advisoryIds.join(", ")})`}, TCB date ${dcap.tcb.tcbDate}, evaluation data ${dcap.tcb.tcbEvaluationDataNumber}`,
+  );
+  if (dcap.tcb?.moduleId !== undefined) {
+    lines.push(`  TDX module     ${dcap.tcb.moduleId} ${dcap.tcb.moduleStatus}`);
+  }
   return lines;
 }
 

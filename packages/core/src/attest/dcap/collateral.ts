@@ -59,7 +59,6 @@ export interface CollateralParts {
 
 const MALFORMED = "dcap.collateral.malformed";
 const BUNDLE_MEMBERS = [
-  "format",
   "tcbInfo",
   "qeIdentity",
   "tcbSigningChain",
@@ -149,25 +148,16 @@ function fromCloisterBundle(document: Record<string, unknown>): DcapCollateral {
       `is ${JSON.stringify(String(document.format).slice(0, 60))}; this version reads "${DCAP_COLLATERAL_BUNDLE_FORMAT}"`,
     );
   }
-  for (const name of Object.keys(document)) {
+  const parts: Record<string, string> = {};
+  for (const [name, value] of Object.entries(document)) {
+    if (name === "format") continue;
     if (!BUNDLE_MEMBERS.includes(name)) {
       throw new ParseError(MALFORMED, name, `is not a member of ${DCAP_COLLATERAL_BUNDLE_FORMAT}`);
     }
-  }
-  const member = (name: string): string | undefined => {
-    const value = document[name];
-    if (value === undefined) return undefined;
     if (typeof value !== "string") throw new ParseError(MALFORMED, name, "is not a string");
-    return value;
-  };
-  return collateralFromParts(
-    Object.fromEntries(
-      BUNDLE_MEMBERS.slice(1).flatMap((name) => {
-        const value = member(name);
-        return value === undefined ? [] : [[name, value]];
-      }),
-    ) as CollateralParts,
-  );
+    parts[name] = value;
+  }
+  return collateralFromParts(parts);
 }
 
 /**

@@ -1,4 +1,5 @@
 export * from "./ccel.js";
+export type { EventLogClaim, TdxPlatformClaims } from "./claims.js";
 export {
   type CcelEvent,
   type DigestAlgorithm,

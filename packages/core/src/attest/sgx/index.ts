@@ -1,0 +1,1 @@
+export type { SgxPlatformClaims } from "./claims.js";
