@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs Debian's chromium for packages/core/test/browser-snp.test.ts, which runs the browser
+# Installs Debian's chromium for packages/core/test/browser-verify.test.ts, which runs the browser
 # build of @cloister/core in headless Chromium. Playwright's own browser download is not used:
 # CI has no access to its CDN, and the distribution package is the one we can pin and audit.
 # Does nothing when /usr/bin/chromium already exists.

@@ -7,26 +7,28 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
-import type { BrowserSnpResult } from "./browser/snp-entry.js";
+import type { BrowserResult } from "./browser/verify-entry.js";
 import { bundleForBrowser } from "./support/browser-bundle.js";
 import { TESTVECTORS, type VectorEntry, vectorEntry } from "./support/testvectors.js";
 
 /**
- * The browser build of @cloister/core must verify real SEV-SNP evidence, not just bundle: this
- * runs the bundled verifier in headless Chromium (its WebCrypto, its X.509 handling) against a
- * real AMD report and its VCEK. Chromium is Debian's, installed by scripts/install-chromium.sh;
+ * The browser build of @cloister/core must verify real hardware evidence, not just bundle: this
+ * runs the bundled verifiers in headless Chromium (its WebCrypto, its X.509 handling) against a
+ * real AMD report with its VCEK, and a real Intel TDX quote with Intel's collateral (TCB info,
+ * QE identity, CRLs). Chromium is Debian's, installed by scripts/install-chromium.sh;
  * a missing browser fails the test rather than skipping it, so CI cannot pass without running it.
  */
 const CHROMIUM = "/usr/bin/chromium";
 const VECTOR_ID = "snp/oak-genoa-oc";
-const ENTRY = fileURLToPath(new URL("./browser/snp-entry.ts", import.meta.url));
+const ENTRY = fileURLToPath(new URL("./browser/verify-entry.ts", import.meta.url));
+const TDX_ID = "tdx/dcap-qvl-uptodate";
 const RESULT_TIMEOUT_MS = 60_000;
 
 /** The one `parsed` value this test reads. */
 type Parsed = { readonly measurement: string };
 
 interface BrowserRun {
-  readonly result: BrowserSnpResult;
+  readonly result: BrowserResult;
   /** Console output and uncaught errors of the page, for failure messages. */
   readonly log: readonly string[];
 }
@@ -116,6 +118,15 @@ describe(`browser build of @cloister/core verifies ${VECTOR_ID} in Chromium`, ()
         return readFile(join(TESTVECTORS, path));
       };
       const [report, vcek] = await Promise.all([file("report (derived)"), file("vcek (derived)")]);
+      const tdx = vectorEntry(TDX_ID);
+      const tdxFile = (kind: string) => {
+        const path = tdx.files[kind];
+        assert.ok(path, `${TDX_ID} lists no "${kind}" file`);
+        return readFile(join(TESTVECTORS, path));
+      };
+      const [quote, collateral] = await Promise.all([tdxFile("quote"), tdxFile("collateral")]);
+      const tdxNow = /\d{4}-\d\d-\d\dT[\d:]+Z/.exec(tdx.verify_at)?.[0];
+      assert.ok(tdxNow, `cannot find the verification time in: ${tdx.verify_at}`);
       const html =
         '<!doctype html><meta charset="utf-8"><script type="module" src="/entry.js"></script>';
       server = await serve(
@@ -124,12 +135,16 @@ describe(`browser build of @cloister/core verifies ${VECTOR_ID} in Chromium`, ()
           ["/entry.js", { type: "text/javascript; charset=utf-8", body: bundle.code }],
           ["/report.bin", { type: "application/octet-stream", body: report }],
           ["/vcek.der", { type: "application/pkix-cert", body: vcek }],
+          ["/tdx_quote", { type: "application/octet-stream", body: quote }],
+          ["/tdx_collateral.json", { type: "application/json", body: collateral }],
         ]),
       );
       const { port } = server.address() as AddressInfo;
       // One browser run serves both browser tests; started here so the first test to need it
       // does not pay for it twice.
-      browserRun = runInChromium(`http://127.0.0.1:${port}/?now=${encodeURIComponent(verifyAt)}`);
+      browserRun = runInChromium(
+        `http://127.0.0.1:${port}/?now=${encodeURIComponent(verifyAt)}&tdx_now=${encodeURIComponent(tdxNow)}`,
+      );
       browserRun.catch(() => {}); // reported by the tests that await it
       return { bundle, vector };
     })();
@@ -178,5 +193,31 @@ describe(`browser build of @cloister/core verifies ${VECTOR_ID} in Chromium`, ()
       result.checks.some((c) => c.code.startsWith("snp.chain") && c.status === "pass"),
       `no passed snp.chain* check:\n${summary}`,
     );
+  });
+
+  test("the TDX quote and Intel's collateral verify: affirming, UpToDate, the indexed MRTD", async () => {
+    await setup;
+    assert.ok(browserRun);
+    const { result, log } = await browserRun;
+    assert.ok(
+      result.ok,
+      `attest threw in the browser: ${result.ok ? "" : result.error}\n${log.join("\n")}`,
+    );
+    const summary = result.tdx.checks.map((c) => `${c.status} ${c.code}: ${c.message}`).join("\n");
+    assert.equal(result.tdx.verdict, "affirming", `checks:\n${summary}`);
+    assert.equal(result.tdx.tcbStatus, "UpToDate");
+    const parsed = vectorEntry(TDX_ID).parsed as { readonly mr_td: string };
+    assert.equal(result.tdx.measurement, parsed.mr_td.toLowerCase());
+    for (const code of [
+      "dcap.chain.pck",
+      "dcap.quote.signature",
+      "dcap.crl.pck",
+      "dcap.tcb.level",
+    ]) {
+      assert.ok(
+        result.tdx.checks.some((c) => c.code === code && c.status === "pass"),
+        `no passed ${code}:\n${summary}`,
+      );
+    }
   });
 });
