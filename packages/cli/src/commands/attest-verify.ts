@@ -15,8 +15,8 @@ import {
 } from "@cloister/core";
 import { cloisterConfigDir } from "@cloister/server/tee";
 import { Command, InvalidArgumentError, Option } from "@commander-js/extra-typings";
-import { dcapCollateralFiles, fetchIntelCollateral } from "../collateral/dcap.js";
-import { fetchSnpCollateral } from "../collateral/snp.js";
+import { dcapCollateralFiles } from "../collateral/dcap.js";
+import { fetchCollateral } from "../collateral/fetch.js";
 import { readCertificates, readEvidenceFile, readInput } from "../evidence-files.js";
 import { resolvePolicy } from "../policy-flags.js";
 import { MARK } from "../report.js";
@@ -106,22 +106,15 @@ export function attestVerifyCommand() {
         collateral[SNP_COLLATERAL.crl] = await readInput(options.crl, "CRL");
       Object.assign(collateral, await dcapCollateralFiles(options));
       if (options.fetchCollateral === true) {
-        const fetch = {
-          cacheDir: cloisterConfigDir(),
-          refresh: options.refreshCollateral === true,
-          log: (line: string) => process.stderr.write(`${line}\n`),
-        };
         Object.assign(
           collateral,
-          file.evidence.platform === "sev-snp"
-            ? await fetchSnpCollateral(file.evidence, collateral, {
-                ...fetch,
-                ...(options.kdsUrl === undefined ? {} : { baseUrl: options.kdsUrl }),
-              })
-            : await fetchIntelCollateral(file.evidence, {
-                ...fetch,
-                ...(options.pccs === undefined ? {} : { pccs: options.pccs }),
-              }),
+          await fetchCollateral(file.evidence, collateral, {
+            cacheDir: cloisterConfigDir(),
+            refresh: options.refreshCollateral === true,
+            ...(options.kdsUrl === undefined ? {} : { kdsUrl: options.kdsUrl }),
+            ...(options.pccs === undefined ? {} : { pccs: options.pccs }),
+            log: (line: string) => process.stderr.write(`${line}\n`),
+          }),
         );
       }
       const now = options.now ?? new Date();

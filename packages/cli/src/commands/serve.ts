@@ -2,7 +2,7 @@ import { type Collateral, SNP_COLLATERAL, short } from "@cloister/core";
 import type { Backend, Engine } from "@cloister/server";
 import { cloisterConfigDir, type EvidenceProvider } from "@cloister/server/tee";
 import { Command, InvalidArgumentError, Option } from "@commander-js/extra-typings";
-import { fetchSnpCollateral } from "../collateral/snp.js";
+import { fetchCollateral } from "../collateral/fetch.js";
 import { readCertificates } from "../evidence-files.js";
 import { forgetLocalServer, recordLocalServer } from "../local-server.js";
 
@@ -52,9 +52,10 @@ export function serveCommand(): Command {
     )
     .option(
       "--fetch-collateral",
-      "SEV-SNP: fetch this chip's VCEK, chain and CRL from AMD KDS once at start-up (cached) and serve them with the evidence",
+      "fetch verification collateral once at start-up (cached) and serve it with the evidence: SEV-SNP: the VCEK, chain and CRL from AMD KDS; TDX/SGX: TCB info, QE identity and CRLs from Intel PCS",
     )
     .option("--kds-url <url>", "with --fetch-collateral: an AMD KDS mirror")
+    .option("--pccs <url>", "with --fetch-collateral: a PCCS (or PCS mirror) instead of Intel PCS")
     .option(
       "--insecure-plaintext",
       "ALSO serve the OpenAI routes unencrypted (development only: anyone on the path reads prompts)",
@@ -124,24 +125,24 @@ export function serveCommand(): Command {
 /** What `--certs` and `--fetch-collateral` add to every attestation bundle. */
 async function operatorCollateral(
   provider: EvidenceProvider,
-  options: { certs?: string[]; fetchCollateral?: true; kdsUrl?: string },
+  options: { certs?: string[]; fetchCollateral?: true; kdsUrl?: string; pccs?: string },
   configDir: string,
 ): Promise<Collateral> {
   const collateral: Record<string, Uint8Array | string> = {};
   const certificates = await readCertificates(options.certs ?? []);
   if (certificates !== undefined) collateral[SNP_COLLATERAL.certificates] = certificates;
   if (options.fetchCollateral !== true) return collateral;
-  // KDS is asked by chip ID and TCB, which only a report tells: make one, for no particular data.
+  // KDS and PCS are asked by chip ID and TCB or by FMSPC, which only evidence tells: make one,
+  // for no particular data.
   const { evidence } = await provider.getEvidence(new Uint8Array(64));
-  return {
-    ...collateral,
-    ...(await fetchSnpCollateral(evidence, collateral, {
-      cacheDir: configDir,
-      refresh: false,
-      ...(options.kdsUrl === undefined ? {} : { baseUrl: options.kdsUrl }),
-      log: (line) => process.stderr.write(`${line}\n`),
-    })),
-  };
+  const fetched = await fetchCollateral(evidence, collateral, {
+    cacheDir: configDir,
+    refresh: false,
+    ...(options.kdsUrl === undefined ? {} : { kdsUrl: options.kdsUrl }),
+    ...(options.pccs === undefined ? {} : { pccs: options.pccs }),
+    log: (line: string) => process.stderr.write(`${line}\n`),
+  });
+  return { ...collateral, ...fetched };
 }
 
 async function loadBackend(options: {
