@@ -99,6 +99,10 @@ const OTHER_PATHS = [
   { path: "/dev/sev-guest", meaning: "an SEV-SNP guest (the older ioctl interface)" },
   { path: "/dev/tdx_guest", meaning: "a TDX guest (the older ioctl interface)" },
   { path: "/dev/sgx_enclave", meaning: "SGX is available to this system" },
+  {
+    path: "/sys/firmware/acpi/tables/CCEL",
+    meaning: "a TD boot event log (CCEL), handed on with TDX quotes for RTMR replay",
+  },
 ] as const;
 
 async function probe(

@@ -28,7 +28,13 @@ test("with no TEE interface, detect() picks the simulated TEE and says why", asy
   assert.equal(report.simulated.pemPath, join(paths.configDir, SIMULATED_ROOT_FILES.pem));
   assert.deepEqual(
     report.paths.map((p) => p.path),
-    ["/sys/kernel/config", "/dev/sev-guest", "/dev/tdx_guest", "/dev/sgx_enclave"],
+    [
+      "/sys/kernel/config",
+      "/dev/sev-guest",
+      "/dev/tdx_guest",
+      "/dev/sgx_enclave",
+      "/sys/firmware/acpi/tables/CCEL",
+    ],
   );
   assert.equal(report.choice.interface, "simulated");
   assert.match(report.choice.reason, /INSECURE/);
