@@ -1,5 +1,6 @@
 import { asBufferSource, concat, equalBytes, sha256, toHex } from "../../bytes.js";
-import { pass, skip } from "../checks.js";
+import { CloisterError } from "../../errors.js";
+import { fail, pass, skip } from "../checks.js";
 import { fingerprint } from "../pki/certificates.js";
 import type { Check, Collateral } from "../types.js";
 import { VerificationError } from "../verifier.js";
@@ -58,8 +59,15 @@ export async function verifyQuote(
     );
     return { quote, pck, checks };
   }
-  const evaluated = await evaluateTcb(quote, pck, bundle, now);
-  return { quote, pck, tcb: evaluated.tcb, checks: [...checks, ...evaluated.checks] };
+  // The quote is authentic by now; a collateral problem is reported beside the checks that
+  // passed (as a failed check, which withholds the claims), so the reader sees how far it got.
+  try {
+    const evaluated = await evaluateTcb(quote, pck, bundle, now);
+    return { quote, pck, tcb: evaluated.tcb, checks: [...checks, ...evaluated.checks] };
+  } catch (error) {
+    if (!(error instanceof CloisterError)) throw error;
+    return { quote, pck, checks: [...checks, fail(error.code, error.message)] };
+  }
 }
 
 async function qeReportSignature(quote: Quote, pck: PckChain): Promise<Check> {
