@@ -212,13 +212,17 @@ function countBy(values: readonly string[]): Record<string, number> {
   return counts;
 }
 
-function fixed(value: number | null): string {
+export function fixed(value: number | null): string {
   if (value === null || Number.isNaN(value)) return "-";
   return value.toFixed(Math.abs(value) >= 100 ? 0 : 1);
 }
 
 /** Columns padded to their widest cell: the first `left` left-aligned, the others right-aligned. */
-function table(head: readonly string[], rows: readonly (readonly string[])[], left = 1): string {
+export function table(
+  head: readonly string[],
+  rows: readonly (readonly string[])[],
+  left = 1,
+): string {
   const all = [head, ...rows];
   const widths = head.map((_, i) => Math.max(...all.map((row) => (row[i] ?? "").length)));
   return all

@@ -122,8 +122,48 @@ export async function checkCrls(
   return checks;
 }
 
+/**
+ * Parsing a CRL (and listing its entries) costs milliseconds: a relying party checks the same
+ * day's CRLs against many quotes, so parsed CRLs, their revoked serials and their signature
+ * verdicts are kept per input object (the verifier keeps collateral bundles, so the same bytes
+ * arrive as the same object).
+ */
+const parsedCrls = new WeakMap<object, X509Crl>();
+const revokedSerials = new WeakMap<X509Crl, ReadonlyMap<string, Date>>();
+const signatureVerdicts = new WeakMap<X509Crl, WeakMap<CryptoKey, Promise<boolean>>>();
+
 function asCrl(input: CrlInput, source: string): X509Crl {
-  return input instanceof X509Crl ? input : parseCrl(input, source);
+  if (input instanceof X509Crl) return input;
+  if (typeof input === "string") return parseCrl(input, source);
+  let crl = parsedCrls.get(input);
+  if (crl === undefined) {
+    crl = parseCrl(input, source);
+    parsedCrls.set(input, crl);
+  }
+  return crl;
+}
+
+function revoked(crl: X509Crl): ReadonlyMap<string, Date> {
+  let serials = revokedSerials.get(crl);
+  if (serials === undefined) {
+    serials = new Map(crl.entries.map((e) => [normalSerial(e.serialNumber), e.revocationDate]));
+    revokedSerials.set(crl, serials);
+  }
+  return serials;
+}
+
+function verdict(crl: X509Crl, key: CryptoKey): Promise<boolean> {
+  let byKey = signatureVerdicts.get(crl);
+  if (byKey === undefined) {
+    byKey = new WeakMap();
+    signatureVerdicts.set(crl, byKey);
+  }
+  let signed = byKey.get(key);
+  if (signed === undefined) {
+    signed = signedBy(crl, key);
+    byKey.set(key, signed);
+  }
+  return signed;
 }
 
 /** Which CRL this is: the code of its pass check, and its name for messages. */
@@ -168,7 +208,7 @@ export async function checkCrlWith(
       ),
     ];
   }
-  if (!(await signedBy(crl, issuer.key))) {
+  if (!(await verdict(crl, issuer.key))) {
     return [
       fail(
         "dcap.crl.signature",
@@ -179,12 +219,12 @@ export async function checkCrlWith(
   const checks: Check[] = [];
   for (const subject of subjects) {
     const serial = normalSerial(subject.certificate.serialNumber);
-    const entry = crl.entries.find((e) => normalSerial(e.serialNumber) === serial);
-    if (entry !== undefined) {
+    const revocationDate = revoked(crl).get(serial);
+    if (revocationDate !== undefined) {
       checks.push(
         fail(
           "dcap.revoked",
-          `The ${label.name} lists the ${subject.name} (serial ${serial}) as revoked on ${entry.revocationDate.toISOString()}: nothing it signed can be trusted.`,
+          `The ${label.name} lists the ${subject.name} (serial ${serial}) as revoked on ${revocationDate.toISOString()}: nothing it signed can be trusted.`,
         ),
       );
     }
