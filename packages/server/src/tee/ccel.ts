@@ -24,7 +24,10 @@ async function readIfPresent(path: string): Promise<Uint8Array | undefined> {
   try {
     return plainBytes(await readFile(path));
   } catch (error) {
-    if (errnoOf(error) === "ENOENT") return undefined;
+    // The log is optional: absent, or readable by root only (as on most distributions) when
+    // Cloister runs unprivileged, the quote goes alone and clients can still verify it.
+    const errno = errnoOf(error);
+    if (errno === "ENOENT" || errno === "EACCES" || errno === "EPERM") return undefined;
     throw fileError("tee.ccel_io", "Reading", path, error);
   }
 }

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { X509Certificate } from "node:crypto";
-import { mkdir, readdir, writeFile } from "node:fs/promises";
+import { chmod, mkdir, readdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { test } from "node:test";
 import {
@@ -232,3 +232,22 @@ function pemCertificates(pem: Uint8Array): Uint8Array[] {
     (m) => new Uint8Array(new X509Certificate(m[0]).raw),
   );
 }
+
+test("TDX: an event log only root may read leaves the quote to travel alone", async () => {
+  const quote = await vector("tdx/go-tdx-guest-gcp-ccel/cos-113-tdx-quote.dat");
+  const acpiTables = join(await tempDir(), "acpi", "tables");
+  await mkdir(join(acpiTables, "data"), { recursive: true });
+  await writeFile(join(acpiTables, "CCEL"), new Uint8Array(56));
+  await writeFile(join(acpiTables, "data", "CCEL"), new Uint8Array(16));
+  await chmod(join(acpiTables, "data", "CCEL"), 0o000);
+  const dir = await root();
+  const kernel = await fakeTsm(dir, { provider: "tdx_guest", outblob: quote });
+  const provider = await configfsTsmProvider({ root: dir, files: kernel.files, acpiTables });
+  const unreadable = await readFile(join(acpiTables, "data", "CCEL")).then(
+    () => false,
+    () => true,
+  );
+  const { collateral } = await provider.getEvidence(REPORT_DATA);
+  // As root the file stays readable whatever its mode; then the log does travel.
+  assert.equal(Object.keys(collateral).length === 0, unreadable);
+});
