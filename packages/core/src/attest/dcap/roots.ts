@@ -6,9 +6,9 @@ import type { X509Certificate } from "../pki/x509.js";
  * The one certificate Cloister trusts for Intel SGX and TDX: the Intel SGX Root CA (ECDSA P-256,
  * self-signed, valid 2018-05-21 to 2049-12-31), as Intel serves it at https://certificates.
  * trustedservices.intel.com/Intel_SGX_Provisioning_Certification_RootCA.pem. Every PCK
- * certificate chain and the TCB signing chain end in it. It is embedded so that no quote, collateral file or server
- * can substitute another root; the SHA-256 of its DER is written down independently of the PEM,
- * so that an edit to either is caught at first use.
+ * certificate chain and the TCB signing chain end in it. It is embedded so that no quote,
+ * collateral file or server can substitute another root; the SHA-256 of its DER is written down
+ * independently of the PEM, so that an edit to either is caught at first use.
  */
 
 /** SHA-256 of the Intel SGX Root CA's DER, lower-case hex. */
