@@ -68,16 +68,17 @@ export function appraiseDcap(claims: DcapPlatformClaims, policy: Policy, now: Da
   const maxAge = rules.maxCollateralAgeDays;
   if (maxAge !== undefined) {
     const oldest = Math.min(Date.parse(tcb.tcbInfoIssueDate), Date.parse(tcb.qeIdentityIssueDate));
-    const ageDays = Math.floor((now.getTime() - oldest) / DAY_MS);
+    const ageDays = (now.getTime() - oldest) / DAY_MS;
+    const age = ageDays.toFixed(1);
     checks.push(
       ageDays <= maxAge
         ? pass(
             "dcap.policy.collateral_age",
-            `The collateral was issued ${ageDays} days ago, within ${maxAge}.`,
+            `The collateral was issued ${age} days ago, within ${maxAge}.`,
           )
         : fail(
             "dcap.policy.collateral_age",
-            `The collateral was issued ${ageDays} days ago; the policy accepts at most ${maxAge}.`,
+            `The collateral was issued ${age} days ago; the policy accepts at most ${maxAge}.`,
           ),
     );
   }

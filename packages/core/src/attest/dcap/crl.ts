@@ -1,7 +1,6 @@
-import { asBufferSource, fromHex } from "../../bytes.js";
-import { ParseError } from "../../errors.js";
 import { fail, pass, skip, warn } from "../checks.js";
-import { asText, checkDerLength, pemBlocks, signedBy } from "../pki/certificates.js";
+import { signedBy } from "../pki/certificates.js";
+import { parseCrlInput } from "../pki/crl.js";
 import { type X509Certificate, X509Crl } from "../pki/x509.js";
 import type { Check } from "../types.js";
 import type { PckChain } from "./chain.js";
@@ -19,40 +18,9 @@ import { INTEL_ROOT_NAME, intelRoot, intelRootKey } from "./roots.js";
 
 const MALFORMED = "dcap.crl.malformed";
 
-/**
- * A CRL as DER bytes, PEM (label "X509 CRL" or "CRL"), or the hex text of the DER that PCS
- * collateral JSON (e.g. dcap-qvl's `pck_crl`, `root_ca_crl`) holds. `source` names it for errors.
- */
+/** A CRL as DER, PEM or the hex text of its DER (as PCS collateral JSON holds it). */
 export function parseCrl(input: Uint8Array | string, source = "CRL"): X509Crl {
-  let der: Uint8Array;
-  if (typeof input !== "string" && input[0] === 0x30) {
-    der = input;
-  } else {
-    const text = asText(input, source, MALFORMED).trim();
-    der = /^(?:[0-9a-fA-F]{2})+$/.test(text) ? (fromHex(text) as Uint8Array) : pemCrl(text, source);
-  }
-  checkDerLength(der, source, MALFORMED);
-  try {
-    return new X509Crl(asBufferSource(der));
-  } catch {
-    throw new ParseError(MALFORMED, source, "is not a well-formed X.509 CRL");
-  }
-}
-
-function pemCrl(text: string, source: string): Uint8Array {
-  // RFC 7468 names the label "X509 CRL"; some tools (and @peculiar/x509) write "CRL".
-  const blocks = [
-    ...pemBlocks(text, "X509 CRL", source, MALFORMED),
-    ...pemBlocks(text, "CRL", source, MALFORMED),
-  ];
-  if (blocks.length !== 1 || blocks[0] === undefined) {
-    throw new ParseError(
-      MALFORMED,
-      source,
-      `must hold one DER CRL, its hex, or one PEM CRL block, not ${blocks.length} blocks`,
-    );
-  }
-  return blocks[0];
+  return parseCrlInput(input, source, MALFORMED);
 }
 
 export type CrlInput = X509Crl | Uint8Array | string;

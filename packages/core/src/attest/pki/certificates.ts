@@ -1,6 +1,7 @@
 import { sha256 } from "@hpke/common";
 import { asBufferSource, fromBase64Url, fromUtf8, toHex } from "../../bytes.js";
 import { ParseError } from "../../errors.js";
+import { isCanonicalCertificate } from "./canonical-der.js";
 import { X509Certificate, type X509Crl } from "./x509.js";
 
 /**
@@ -64,11 +65,16 @@ export async function signedBy(
 
 export function parseDer(der: Uint8Array, source: string): X509Certificate {
   checkDerLength(der, source, MALFORMED);
+  let certificate: X509Certificate;
   try {
-    return new X509Certificate(asBufferSource(der));
+    certificate = new X509Certificate(asBufferSource(der));
   } catch {
     throw new ParseError(MALFORMED, source, "is not a well-formed X.509 certificate");
   }
+  if (!isCanonicalCertificate(der)) {
+    throw new ParseError(MALFORMED, source, "is not in canonical DER (it was re-encoded)");
+  }
+  return certificate;
 }
 
 /** PEM is ASCII: bytes that are not UTF-8 text are neither DER nor PEM. */

@@ -1,8 +1,7 @@
-import { asBufferSource } from "../../bytes.js";
-import { ParseError } from "../../errors.js";
 import { fail, pass, skip, warn } from "../checks.js";
-import { asText, checkDerLength, pemBlocks, signedBy } from "../pki/certificates.js";
-import { type X509Certificate, X509Crl } from "../pki/x509.js";
+import { signedBy } from "../pki/certificates.js";
+import { parseCrlInput } from "../pki/crl.js";
+import type { X509Certificate, X509Crl } from "../pki/x509.js";
 import type { Check } from "../types.js";
 import type { SnpProduct } from "./abi/types.js";
 import { amdRoots, pinnedKey } from "./roots.js";
@@ -20,34 +19,9 @@ import type { SigningKind } from "./vcek.js";
 
 const MALFORMED = "snp.crl.malformed";
 
-/** A DER CRL, or PEM text with one CRL block. */
+/** A DER CRL, or PEM text with one CRL block (or the hex of the DER). */
 export function parseCrl(input: Uint8Array | string): X509Crl {
-  const source = "crl";
-  let der: Uint8Array;
-  if (typeof input !== "string" && input[0] === 0x30) {
-    der = input;
-  } else {
-    const text = asText(input, source, MALFORMED);
-    // RFC 7468 names the label "X509 CRL"; some tools (and @peculiar/x509) write "CRL".
-    const blocks = [
-      ...pemBlocks(text, "X509 CRL", source, MALFORMED),
-      ...pemBlocks(text, "CRL", source, MALFORMED),
-    ];
-    if (blocks.length !== 1 || blocks[0] === undefined) {
-      throw new ParseError(
-        MALFORMED,
-        source,
-        `must hold one DER CRL or one PEM CRL block, not ${blocks.length} blocks`,
-      );
-    }
-    der = blocks[0];
-  }
-  checkDerLength(der, source, MALFORMED);
-  try {
-    return new X509Crl(asBufferSource(der));
-  } catch {
-    throw new ParseError(MALFORMED, source, "is not a well-formed X.509 CRL");
-  }
+  return parseCrlInput(input, "crl", MALFORMED);
 }
 
 /**
