@@ -5,42 +5,27 @@
  * Independent runs go out together: each spawn costs about a second of tsx start-up.
  */
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import { after, before, test } from "node:test";
-import { fileURLToPath } from "node:url";
-import { promisify } from "node:util";
 import { TESTVECTORS, vectorEntry } from "../../core/test/support/testvectors.js";
-
-const root = join(dirname(fileURLToPath(import.meta.url)), "../../..");
-const main = join(root, "packages/cli/src/main.ts");
-const node = ["--conditions=source", "--import", "tsx", main];
-const run = promisify(execFile);
+import {
+  findCheck,
+  type JsonOutput,
+  jsonOutput,
+  type Run,
+  reasonCodes,
+  runCloister,
+} from "./support/cloister-cli.js";
 
 const TDX = "tdx/dcap-qvl-uptodate";
 const SGX = "sgx/dcap-qvl";
 const SPR = "tdx/go-tdx-guest-spr-v4";
 const GCP = "tdx/automata-gcp-v4";
 const CCEL = "tdx/go-tdx-guest-gcp-ccel";
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-interface JsonOutput {
-  evidence: string;
-  form: string;
-  status: string;
-  reasons: { code: string; message: string }[];
-  checks: { code: string; status: string; message: string }[];
-  claims?: Record<string, unknown>;
-}
 
 /** The `parsed` values index.json records for TDX quotes (SGX ones have mr_enclave instead). */
 type Parsed = Record<
@@ -60,35 +45,9 @@ interface OurCheck {
 let home: string;
 let scratch: string;
 
-/** Runs `cloister attest verify <args>`; resolves with its exit code and output. */
-async function verify(args: string[], env: { home?: string } = {}): Promise<Run> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [...node, "attest", "verify", ...args], {
-      cwd: root,
-      env: { ...process.env, CLOISTER_HOME: env.home ?? home },
-    });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
-
-/** The parsed `--json` output; fails with the run's stderr when stdout is not JSON. */
-function json(result: Run): JsonOutput {
-  try {
-    return JSON.parse(result.stdout) as JsonOutput;
-  } catch {
-    assert.fail(`stdout is not JSON (exit ${result.code}):\n${result.stdout}\n${result.stderr}`);
-  }
-}
-
-function codes(output: JsonOutput): string[] {
-  return output.reasons.map((r) => r.code);
-}
-
-function check(output: JsonOutput, code: string) {
-  return output.checks.find((c) => c.code === code);
+/** Runs `cloister attest verify <args>` with this file's CLOISTER_HOME, or `env.home`. */
+function verify(args: string[], env: { home?: string } = {}): Promise<Run> {
+  return runCloister(["attest", "verify", ...args], env.home ?? home);
 }
 
 function claims(output: JsonOutput): Record<string, unknown> {
@@ -221,7 +180,7 @@ test("TDX with dcap-qvl's collateral JSON is affirmed UpToDate, in text and in J
   assert.match(text.stdout, new RegExp(`^ {2}TDX module {5}${moduleId} ${moduleStatus}$`, "m"));
 
   assert.equal(asJson.code, 0, asJson.stderr);
-  const out = json(asJson);
+  const out = jsonOutput(asJson);
   assert.equal(out.status, "affirming");
   assert.deepEqual(out.reasons, []);
   assert.equal(out.form, "TDX quote v4");
@@ -236,7 +195,7 @@ test("TDX with dcap-qvl's collateral JSON is affirmed UpToDate, in text and in J
     "dcap.tdx_module.tcb",
     "dcap.policy.tcb_status",
   ]) {
-    assert.equal(check(out, code)?.status, "pass", code);
+    assert.equal(findCheck(out, code)?.status, "pass", code);
   }
   // Every check the JSON lists is a line of the text output.
   for (const c of out.checks) {
@@ -286,22 +245,22 @@ test("SGX dcap-qvl: ConfigurationAndSWHardeningNeeded is refused by default, and
   ]);
 
   assert.equal(byDefault.code, 1);
-  const refused = json(byDefault);
+  const refused = jsonOutput(byDefault);
   assert.equal(refused.form, "SGX quote v3");
   assert.equal(refused.status, "contraindicated");
-  assert.deepEqual(codes(refused), ["dcap.policy.tcb_status"]);
+  assert.deepEqual(reasonCodes(refused), ["dcap.policy.tcb_status"]);
   const message = refused.reasons[0]?.message ?? "";
   for (const word of [level.status, ...level.advisoryIds]) {
     assert.ok(message.includes(word), `the reason names ${word}: ${message}`);
   }
   // Authentic all the same: only the appraisal refused it.
-  assert.equal(check(refused, "dcap.quote.signature")?.status, "pass");
+  assert.equal(findCheck(refused, "dcap.quote.signature")?.status, "pass");
   assert.equal(claims(refused).tcbStatus, level.status);
 
   assert.equal(accepted.code, 1, "only affirming exits 0");
-  const warned = json(accepted);
+  const warned = jsonOutput(accepted);
   assert.equal(warned.status, "warning");
-  assert.equal(check(warned, "dcap.policy.tcb_status")?.status, "warn");
+  assert.equal(findCheck(warned, "dcap.policy.tcb_status")?.status, "warn");
   assert.ok(warned.checks.every((c) => c.status !== "fail"));
   const got = claims(warned);
   assert.equal(got.platform, "sgx");
@@ -333,9 +292,9 @@ test("individual PCS files: go-tdx-guest's SPR quote has no matching TCB level, 
   ]);
 
   assert.equal(inWindow.code, 1);
-  const unrated = json(inWindow);
+  const unrated = jsonOutput(inWindow);
   assert.equal(unrated.status, "contraindicated");
-  assert.deepEqual(codes(unrated), ["dcap.tcb.no_match"]);
+  assert.deepEqual(reasonCodes(unrated), ["dcap.tcb.no_match"]);
   assert.match(unrated.reasons[0]?.message ?? "", /50806f000000/, "the reason names the FMSPC");
   // The signatures that held are listed before the collateral failure, and no claims pass on.
   const passed = unrated.checks.filter((c) => c.status === "pass").map((c) => c.code);
@@ -346,22 +305,22 @@ test("individual PCS files: go-tdx-guest's SPR quote has no matching TCB level, 
   assert.equal(unrated.claims, undefined);
   // The quote itself is sound (README): without collateral it is authentic.
   assert.equal(quoteOnly.code, 0, quoteOnly.stderr);
-  assert.equal(json(quoteOnly).status, "authentic");
-  assert.equal(check(json(quoteOnly), "dcap.quote.signature")?.status, "pass");
-  assert.equal(claims(json(quoteOnly)).measurement, vectorEntry(SPR).source_asserts?.mr_td);
+  assert.equal(jsonOutput(quoteOnly).status, "authentic");
+  assert.equal(findCheck(jsonOutput(quoteOnly), "dcap.quote.signature")?.status, "pass");
+  assert.equal(claims(jsonOutput(quoteOnly)).measurement, vectorEntry(SPR).source_asserts?.mr_td);
 
   // Past the TCB info's nextUpdate (2023-07-18) and the QE identity's (2023-07-08).
   assert.equal(later.code, 1);
-  const stale = json(later);
+  const stale = jsonOutput(later);
   assert.equal(stale.status, "contraindicated");
-  assert.deepEqual(codes(stale), ["dcap.tcb_info.expired"]);
+  assert.deepEqual(reasonCodes(stale), ["dcap.tcb_info.expired"]);
   const due = new Date(tcbInfo.tcbInfo.nextUpdate).toISOString();
   assert.ok(stale.reasons[0]?.message.includes(due), `the reason names ${due}`);
 
   // Past the PCK certificate itself (valid until 2029-09-20).
   assert.equal(farLater.code, 1);
-  assert.deepEqual(codes(json(farLater)), ["dcap.certificate.expired"]);
-  assert.match(json(farLater).reasons[0]?.message ?? "", /PCK certificate expired/);
+  assert.deepEqual(reasonCodes(jsonOutput(farLater)), ["dcap.certificate.expired"]);
+  assert.match(jsonOutput(farLater).reasons[0]?.message ?? "", /PCK certificate expired/);
 });
 
 test("automata-gcp-v4 with its tcbinfo, qe_td and PCS certificates is OutOfDate", async () => {
@@ -397,11 +356,11 @@ test("automata-gcp-v4 with its tcbinfo, qe_td and PCS certificates is OutOfDate"
   ]);
 
   assert.equal(byDefault.code, 1);
-  const out = json(byDefault);
+  const out = jsonOutput(byDefault);
   assert.equal(out.status, "contraindicated");
-  assert.deepEqual(codes(out), ["dcap.policy.tcb_status"]);
-  assert.equal(check(out, "dcap.collateral.signature")?.status, "pass");
-  assert.equal(check(out, "dcap.crl.pck")?.status, "pass");
+  assert.deepEqual(reasonCodes(out), ["dcap.policy.tcb_status"]);
+  assert.equal(findCheck(out, "dcap.collateral.signature")?.status, "pass");
+  assert.equal(findCheck(out, "dcap.crl.pck")?.status, "pass");
   const got = claims(out);
   assert.equal(got.measurement, parsed(GCP).mr_td);
   assert.equal(got.fmspc, ourCheck(GCP).fmspc);
@@ -413,10 +372,10 @@ test("automata-gcp-v4 with its tcbinfo, qe_td and PCS certificates is OutOfDate"
 
   // Accepting OutOfDate warns, but a denied advisory still refuses the platform.
   assert.equal(denied.code, 1);
-  const refused = json(denied);
+  const refused = jsonOutput(denied);
   assert.equal(refused.status, "contraindicated");
-  assert.deepEqual(codes(refused), ["dcap.policy.tcb_status", "dcap.policy.advisory"]);
-  assert.equal(check(refused, "dcap.policy.tcb_status")?.status, "warn");
+  assert.deepEqual(reasonCodes(refused), ["dcap.policy.tcb_status", "dcap.policy.advisory"]);
+  assert.equal(findCheck(refused, "dcap.policy.tcb_status")?.status, "warn");
   assert.match(refused.reasons[1]?.message ?? "", /INTEL-SA-00982/);
 });
 
@@ -430,9 +389,9 @@ test("no collateral: the CCEL replays to RTMR0–2, and the TCB status is unknow
   ]);
 
   assert.equal(asJson.code, 0, asJson.stderr);
-  const out = json(asJson);
+  const out = jsonOutput(asJson);
   assert.equal(out.status, "authentic");
-  assert.equal(check(out, "dcap.tcb")?.status, "skip");
+  assert.equal(findCheck(out, "dcap.tcb")?.status, "skip");
   const replays = out.checks.filter((c) => c.code === "tdx.event_log.rtmr_replay");
   assert.deepEqual(
     replays.map((c) => c.status),
@@ -462,9 +421,9 @@ test("no collateral: the CCEL replays to RTMR0–2, and the TCB status is unknow
   assert.match(text.stdout, /TCB status {5}not evaluated \(no Intel collateral\)/);
 
   assert.equal(appraised.code, 1);
-  const unknown = json(appraised);
+  const unknown = jsonOutput(appraised);
   assert.equal(unknown.status, "contraindicated");
-  assert.deepEqual(codes(unknown), ["dcap.policy.tcb_status"]);
+  assert.deepEqual(reasonCodes(unknown), ["dcap.policy.tcb_status"]);
   assert.match(unknown.reasons[0]?.message ?? "", /unknown/);
   assert.match(unknown.reasons[0]?.message ?? "", /--collateral or --fetch-collateral/);
 });
@@ -484,9 +443,9 @@ test("a CCEL with one digest byte flipped does not replay to RTMR0", async () =>
 
   const result = await ccel(["--authenticity-only", "--json"], mutated);
   assert.equal(result.code, 1);
-  const out = json(result);
+  const out = jsonOutput(result);
   assert.equal(out.status, "not authentic");
-  assert.deepEqual(codes(out), ["tdx.event_log.rtmr_mismatch"]);
+  assert.deepEqual(reasonCodes(out), ["tdx.event_log.rtmr_mismatch"]);
   assert.match(out.reasons[0]?.message ?? "", /^RTMR0 /);
   assert.equal(out.claims, undefined);
 });
@@ -507,15 +466,15 @@ test("a quote with a body byte changed is not authentic: dcap.quote.signature", 
   assert.equal(text.code, 1);
   assert.match(text.stdout, /^Verdict {4}not authentic$/m);
   assert.equal(asJson.code, 1);
-  const out = json(asJson);
+  const out = jsonOutput(asJson);
   assert.equal(out.status, "not authentic");
-  assert.deepEqual(codes(out), ["dcap.quote.signature"]);
+  assert.deepEqual(reasonCodes(out), ["dcap.quote.signature"]);
   assert.equal(out.claims, undefined);
 
   assert.equal(appraised.code, 1);
-  assert.equal(json(appraised).status, "contraindicated");
-  assert.ok(codes(json(appraised)).includes("dcap.quote.signature"));
-  assert.equal(json(appraised).claims, undefined);
+  assert.equal(jsonOutput(appraised).status, "contraindicated");
+  assert.ok(reasonCodes(jsonOutput(appraised)).includes("dcap.quote.signature"));
+  assert.equal(jsonOutput(appraised).claims, undefined);
 });
 
 /** dcap-qvl's collateral JSON (QuoteCollateralV3): the PCS answers, in pieces. */
@@ -615,7 +574,7 @@ test("--fetch-collateral --pccs gets TCB info, QE identity and CRLs from a PCCS,
 
     const first = await verify(args, { home: cold });
     assert.equal(first.code, 0, first.stderr);
-    const out = json(first);
+    const out = jsonOutput(first);
     assert.equal(out.status, "affirming");
     assert.equal(claims(out).tcbStatus, "UpToDate");
     assert.equal(claims(out).measurement, parsed(TDX).mr_td);
@@ -626,7 +585,7 @@ test("--fetch-collateral --pccs gets TCB info, QE identity and CRLs from a PCCS,
 
     const second = await verify(args, { home: cold });
     assert.equal(second.code, 0, second.stderr);
-    assert.equal(claims(json(second)).tcbStatus, "UpToDate");
+    assert.equal(claims(jsonOutput(second)).tcbStatus, "UpToDate");
     assert.equal(pccs.seen.length, paths.length, `served from the cache: ${pccs.seen.join(", ")}`);
     assert.doesNotMatch(second.stderr, /fetching/);
 
@@ -640,10 +599,8 @@ test("--fetch-collateral --pccs gets TCB info, QE identity and CRLs from a PCCS,
 });
 
 test("`attest verify --help` documents the TDX/SGX flags", async () => {
-  const { stdout } = await run(process.execPath, [...node, "attest", "verify", "--help"], {
-    cwd: root,
-    env: { ...process.env, CLOISTER_HOME: home },
-  });
+  const { code, stdout, stderr } = await verify(["--help"]);
+  assert.equal(code, 0, stderr);
   for (const flag of [
     "--collateral <file>",
     "--tcb-info <file>",

@@ -4,7 +4,6 @@
  * out together: each spawn costs about a second of tsx start-up.
  */
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
 import { createHash } from "node:crypto";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
@@ -12,22 +11,18 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { after, before, test } from "node:test";
-import { fileURLToPath } from "node:url";
-import { promisify } from "node:util";
 import { encodeCertTable } from "@cloister/core";
 import { vectorEntry } from "../../core/test/support/testvectors.js";
+import {
+  findCheck,
+  jsonOutput,
+  REPO_ROOT,
+  type Run,
+  reasonCodes,
+  runCloister,
+} from "./support/cloister-cli.js";
 
-const root = join(dirname(fileURLToPath(import.meta.url)), "../../..");
-const main = join(root, "packages/cli/src/main.ts");
-const node = ["--conditions=source", "--import", "tsx", main];
-const run = promisify(execFile);
-const SNP = join(root, "testvectors/sev-snp");
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
+const SNP = join(REPO_ROOT, "testvectors/sev-snp");
 
 /** The `parsed` values of index.json's SEV-SNP report vectors that these tests read. */
 type Parsed = {
@@ -37,47 +32,12 @@ type Parsed = {
   reported_tcb_parts: { bl: number; tee: number; snp: number; ucode: number };
 };
 
-interface JsonOutput {
-  evidence: string;
-  form: string;
-  status: string;
-  reasons: { code: string; message: string }[];
-  checks: { code: string; status: string; message: string }[];
-  claims?: Record<string, unknown>;
-}
-
 let home: string;
 let scratch: string;
 
-/** Runs `cloister attest verify <args>`; resolves with its exit code and output. */
-async function verify(args: string[], env: { home?: string } = {}): Promise<Run> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [...node, "attest", "verify", ...args], {
-      cwd: root,
-      env: { ...process.env, CLOISTER_HOME: env.home ?? home },
-    });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
-
-/** The parsed `--json` output; fails with the run's stderr when stdout is not JSON. */
-function json(result: Run): JsonOutput {
-  try {
-    return JSON.parse(result.stdout) as JsonOutput;
-  } catch {
-    assert.fail(`stdout is not JSON (exit ${result.code}):\n${result.stdout}\n${result.stderr}`);
-  }
-}
-
-function codes(output: JsonOutput): string[] {
-  return output.reasons.map((r) => r.code);
-}
-
-function check(output: JsonOutput, code: string) {
-  return output.checks.find((c) => c.code === code);
+/** Runs `cloister attest verify <args>` with this file's CLOISTER_HOME, or `env.home`. */
+function verify(args: string[], env: { home?: string } = {}): Promise<Run> {
+  return runCloister(["attest", "verify", ...args], env.home ?? home);
 }
 
 function parsed(id: string): Parsed {
@@ -88,7 +48,7 @@ function parsed(id: string): Parsed {
 function file(id: string, key: string): string {
   const path = vectorEntry(id).files[key];
   assert.ok(path, `${id} has no file "${key}" in index.json`);
-  return join(root, "testvectors", path);
+  return join(REPO_ROOT, "testvectors", path);
 }
 
 /** Every certificate in a PEM file, as DER. */
@@ -180,7 +140,7 @@ test("a genuine Genoa report with its VCEK is affirmed, in text and in JSON", as
   assert.ok(text.stdout.includes(measurement), "the text output names the measurement");
 
   assert.equal(asJson.code, 0, asJson.stderr);
-  const out = json(asJson);
+  const out = jsonOutput(asJson);
   assert.equal(out.status, "affirming");
   assert.deepEqual(out.reasons, []);
   assert.equal(out.form, "raw report");
@@ -195,7 +155,7 @@ test("a genuine Genoa report with its VCEK is affirmed, in text and in JSON", as
     "policy.measurement",
     "policy.debug",
   ]) {
-    assert.ok(check(out, code), `the checks include ${code}`);
+    assert.ok(findCheck(out, code), `the checks include ${code}`);
   }
   for (const c of out.checks) {
     assert.notEqual(c.status, "fail", c.message);
@@ -242,30 +202,30 @@ test("appraisal: debug is refused by default, and a policy file can accept it wi
   ]);
 
   assert.equal(byDefault.code, 1);
-  const refused = json(byDefault);
+  const refused = jsonOutput(byDefault);
   assert.equal(refused.status, "contraindicated");
-  assert.ok(codes(refused).includes("policy.debug"), codes(refused).join(", "));
+  assert.ok(reasonCodes(refused).includes("policy.debug"), reasonCodes(refused).join(", "));
   for (const reason of refused.reasons) {
     assert.deepEqual(Object.keys(reason).sort(), ["code", "message"]);
     assert.equal(typeof reason.message, "string");
   }
 
-  const accepted = json(allowed);
+  const accepted = jsonOutput(allowed);
   assert.equal(accepted.status, "warning", "debug allowed by policy is still worth a warning");
-  assert.equal(check(accepted, "policy.debug")?.status, "warn");
+  assert.equal(findCheck(accepted, "policy.debug")?.status, "warn");
   for (const part of ["bootloader", "snp", "microcode"]) {
-    assert.equal(check(accepted, `snp.policy.min_tcb.${part}`)?.status, "pass", part);
+    assert.equal(findCheck(accepted, `snp.policy.min_tcb.${part}`)?.status, "pass", part);
   }
-  assert.equal(check(accepted, "snp.policy.min_firmware")?.status, "pass");
+  assert.equal(findCheck(accepted, "snp.policy.min_firmware")?.status, "pass");
   assert.ok(
     accepted.checks.every((c) => c.status !== "fail"),
     "nothing fails under a policy that allows debug",
   );
 
   assert.equal(tooOld.code, 1);
-  const old = json(tooOld);
+  const old = jsonOutput(tooOld);
   assert.equal(old.status, "contraindicated");
-  assert.ok(codes(old).includes("snp.policy.min_firmware"), codes(old).join(", "));
+  assert.ok(reasonCodes(old).includes("snp.policy.min_firmware"), reasonCodes(old).join(", "));
 });
 
 // Scripts gate on the exit status, so only a verdict with nothing to say against it passes:
@@ -335,19 +295,19 @@ test("--authenticity-only checks signatures and skips appraisal", async () => {
   assert.match(text.stdout, /^Verdict {4}authentic$/m);
   assert.match(text.stdout, /debug {10}ENABLED/);
 
-  const ok = json(asJson);
+  const ok = jsonOutput(asJson);
   assert.equal(asJson.code, 0);
   assert.equal(ok.status, "authentic");
-  assert.equal(check(ok, "policy.debug"), undefined, "no appraisal checks");
+  assert.equal(findCheck(ok, "policy.debug"), undefined, "no appraisal checks");
   assert.equal(ok.claims?.measurement, parsed(MILAN_DEBUG).measurement);
   assert.equal(ok.claims?.debug, true);
 
   assert.equal(broken.code, 1);
   assert.match(broken.stdout, /^Verdict {4}not authentic$/m);
-  const bad = json(brokenJson);
+  const bad = jsonOutput(brokenJson);
   assert.equal(brokenJson.code, 1);
   assert.equal(bad.status, "not authentic");
-  assert.ok(codes(bad).includes("snp.report.signature"), codes(bad).join(", "));
+  assert.ok(reasonCodes(bad).includes("snp.report.signature"), reasonCodes(bad).join(", "));
   assert.equal(bad.claims, undefined);
 });
 
@@ -388,21 +348,21 @@ test("the evidence's form is detected: hex text, extended report, Azure HCL and 
   ]);
 
   assert.equal(hex.code, 0, hex.stderr);
-  assert.match(json(hex).form, /hex/);
-  assert.equal(json(hex).claims?.measurement, parsed("snp/virtee-milan").measurement);
+  assert.match(jsonOutput(hex).form, /hex/);
+  assert.equal(jsonOutput(hex).claims?.measurement, parsed("snp/virtee-milan").measurement);
 
   assert.equal(ext.code, 0, ext.stderr);
-  assert.match(json(ext).form, /extended/);
-  assert.equal(json(ext).status, "affirming");
-  assert.equal(json(ext).claims?.measurement, parsed(GENOA).measurement);
+  assert.match(jsonOutput(ext).form, /extended/);
+  assert.equal(jsonOutput(ext).status, "affirming");
+  assert.equal(jsonOutput(ext).claims?.measurement, parsed(GENOA).measurement);
 
   assert.equal(vtpm.code, 0, vtpm.stderr);
-  assert.equal(json(vtpm).status, "affirming");
-  assert.match(json(vtpm).form, /Azure/);
+  assert.equal(jsonOutput(vtpm).status, "affirming");
+  assert.match(jsonOutput(vtpm).form, /Azure/);
 
   assert.equal(hcl.code, 0, hcl.stderr);
-  assert.equal(json(hcl).status, "authentic");
-  assert.match(json(hcl).form, /HCL/);
+  assert.equal(jsonOutput(hcl).status, "authentic");
+  assert.match(jsonOutput(hcl).form, /HCL/);
 });
 
 // The 3000-byte case fails today: sniffSnpEvidence (packages/core/src/attest/snp/evidence-file.ts,
@@ -446,19 +406,19 @@ test("--certs: repeated, the wrong product's chain, and the verification time", 
   ]);
 
   assert.equal(repeated.code, 0, repeated.stderr);
-  assert.equal(json(repeated).status, "authentic");
+  assert.equal(jsonOutput(repeated).status, "authentic");
 
   assert.equal(wrongProduct.code, 1);
-  assert.equal(json(wrongProduct).status, "not authentic");
+  assert.equal(jsonOutput(wrongProduct).status, "not authentic");
   assert.ok(
-    codes(json(wrongProduct)).includes("snp.chain.wrong_product"),
-    codes(json(wrongProduct)).join(", "),
+    reasonCodes(jsonOutput(wrongProduct)).includes("snp.chain.wrong_product"),
+    reasonCodes(jsonOutput(wrongProduct)).join(", "),
   );
 
   assert.equal(future.code, 1);
   assert.ok(
-    codes(json(future)).includes("snp.certificate.expired"),
-    codes(json(future)).join(", "),
+    reasonCodes(jsonOutput(future)).includes("snp.certificate.expired"),
+    reasonCodes(jsonOutput(future)).join(", "),
   );
 
   assert.notEqual(garbage.code, 0);
@@ -482,21 +442,21 @@ test("--chip-id, --measurement and --report-data pin the evidence", async () => 
     ]);
 
   assert.equal(rightChip.code, 0, rightChip.stderr);
-  assert.equal(check(json(rightChip), "policy.hardware_id")?.status, "pass");
+  assert.equal(findCheck(jsonOutput(rightChip), "policy.hardware_id")?.status, "pass");
   assert.equal(otherChip.code, 1);
-  assert.ok(codes(json(otherChip)).includes("policy.hardware_id"));
+  assert.ok(reasonCodes(jsonOutput(otherChip)).includes("policy.hardware_id"));
 
   assert.equal(rightMeasurement.code, 0, rightMeasurement.stderr);
-  assert.equal(check(json(rightMeasurement), "policy.measurement")?.status, "pass");
+  assert.equal(findCheck(jsonOutput(rightMeasurement), "policy.measurement")?.status, "pass");
   assert.equal(otherMeasurement.code, 1);
-  assert.ok(codes(json(otherMeasurement)).includes("policy.measurement"));
+  assert.ok(reasonCodes(jsonOutput(otherMeasurement)).includes("policy.measurement"));
 
   // go-sev-guest's REPORT_DATA is 01 02 03 04 05 then zeros: the flag zero-pads.
-  assert.equal(check(json(rightData), "binding.report_data")?.status, "pass");
-  assert.ok(json(rightData).checks.every((c) => c.status !== "fail"));
+  assert.equal(findCheck(jsonOutput(rightData), "binding.report_data")?.status, "pass");
+  assert.ok(jsonOutput(rightData).checks.every((c) => c.status !== "fail"));
   assert.equal(otherData.code, 1);
-  assert.equal(json(otherData).status, "contraindicated");
-  assert.ok(codes(json(otherData)).includes("binding.report_data"));
+  assert.equal(jsonOutput(otherData).status, "contraindicated");
+  assert.ok(reasonCodes(jsonOutput(otherData)).includes("binding.report_data"));
 });
 
 /** A local stand-in for AMD KDS, serving the vectors; records every path it is asked for. */
@@ -558,10 +518,10 @@ test("--fetch-collateral gets the VCEK and chain from KDS, caches them, and surv
     ]);
     // The control: with neither --certs nor --fetch-collateral there is no VCEK to check with.
     assert.equal(without.code, 1);
-    assert.ok(json(without).checks.some((c) => c.status === "fail"));
+    assert.ok(jsonOutput(without).checks.some((c) => c.status === "fail"));
     assert.equal(first.code, 0, first.stderr);
-    assert.equal(json(first).status, "affirming");
-    assert.equal(json(first).claims?.measurement, parsed(GENOA).measurement);
+    assert.equal(jsonOutput(first).status, "affirming");
+    assert.equal(jsonOutput(first).claims?.measurement, parsed(GENOA).measurement);
     assert.ok(kds.seen.includes(vcekPath), `KDS saw ${kds.seen.join(", ")}`);
     assert.ok(kds.seen.includes("/vcek/v1/Genoa/cert_chain"));
     assert.ok(kds.seen.includes("/vcek/v1/Genoa/crl"));
@@ -569,7 +529,7 @@ test("--fetch-collateral gets the VCEK and chain from KDS, caches them, and surv
     assert.match(first.stderr, /^fetching .*\/vcek\/v1\/Genoa\/cert_chain$/m);
     // The CRL 404 is a note: revocation stays unknown, the verdict does not change.
     assert.match(first.stderr, /CRL.*revocation stays unknown/);
-    assert.equal(check(json(first), "snp.revocation")?.status, "skip");
+    assert.equal(findCheck(jsonOutput(first), "snp.revocation")?.status, "skip");
 
     const seenBefore = kds.seen.length;
     const second = await verify(args, { home: cold });
@@ -608,13 +568,11 @@ test("--fetch-collateral explains that a VLEK comes from the cloud provider", as
 });
 
 test("help: `attest --help` lists verify, and `attest verify --help` documents every flag", async () => {
-  const help = async (args: string[]) =>
-    (
-      await run(process.execPath, [...node, ...args], {
-        cwd: root,
-        env: { ...process.env, CLOISTER_HOME: home },
-      })
-    ).stdout;
+  const help = async (args: string[]) => {
+    const result = await runCloister(args, home);
+    assert.equal(result.code, 0, result.stderr);
+    return result.stdout;
+  };
   const [attest, verifyHelp] = await Promise.all([
     help(["attest", "--help"]),
     help(["attest", "verify", "--help"]),

@@ -1,36 +1,19 @@
 import assert from "node:assert/strict";
-import { type ChildProcess, execFile, spawn } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import { after, before, test } from "node:test";
-import { fileURLToPath } from "node:url";
-import { promisify } from "node:util";
 import OpenAI from "openai";
-
-const root = join(dirname(fileURLToPath(import.meta.url)), "../../..");
-const main = join(root, "packages/cli/src/main.ts");
-const node = ["--conditions=source", "--import", "tsx", main];
-const run = promisify(execFile);
+import { CLOISTER_NODE_ARGS, REPO_ROOT, type Run, runCloister } from "./support/cloister-cli.js";
 
 let home: string;
 let server: ChildProcess;
 let url: string;
 
 /** Runs `cloister <args>` as a user would; resolves with its exit code and output. */
-async function cloister(
-  ...args: string[]
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [...node, ...args], {
-      cwd: root,
-      env: { ...process.env, CLOISTER_HOME: home },
-    });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
+function cloister(...args: string[]): Promise<Run> {
+  return runCloister(args, home);
 }
 
 /** Starts a long-running command and resolves once its stdout matches `ready`. */
@@ -38,8 +21,8 @@ function startLongRunning(
   args: string[],
   ready: RegExp,
 ): Promise<{ child: ChildProcess; match: RegExpMatchArray }> {
-  const child = spawn(process.execPath, [...node, ...args], {
-    cwd: root,
+  const child = spawn(process.execPath, [...CLOISTER_NODE_ARGS, ...args], {
+    cwd: REPO_ROOT,
     env: { ...process.env, CLOISTER_HOME: home },
   });
   return new Promise((resolve, reject) => {
