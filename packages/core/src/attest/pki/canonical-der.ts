@@ -1,6 +1,6 @@
 import { ECDSASigValue } from "@peculiar/asn1-ecc";
 import { AsnConvert } from "@peculiar/asn1-schema";
-import { Certificate, CertificateList } from "@peculiar/asn1-x509";
+import { type Certificate, CertificateList } from "@peculiar/asn1-x509";
 import * as asn1js from "asn1js";
 import { equalBytes } from "../../bytes.js";
 
@@ -19,9 +19,8 @@ const ECDSA_SIGNATURES = new Set([
  * undermined. Re-encoding the parsed structure and comparing refuses every form but the
  * canonical one, as OpenSSL does.
  */
-export function isCanonicalCertificate(der: Uint8Array): boolean {
+export function isCanonicalCertificate(certificate: Certificate, der: Uint8Array): boolean {
   try {
-    const certificate = AsnConvert.parse(der, Certificate);
     if (!equalBytes(new Uint8Array(AsnConvert.serialize(certificate)), der)) return false;
     return canonicalSignatureValue(
       certificate.signatureAlgorithm.algorithm,

@@ -1,5 +1,7 @@
 import { sha256 } from "@hpke/common";
-import { asBufferSource, fromBase64Url, fromUtf8, toHex } from "../../bytes.js";
+import { AsnConvert } from "@peculiar/asn1-schema";
+import { Certificate } from "@peculiar/asn1-x509";
+import { fromBase64Url, fromUtf8, toHex } from "../../bytes.js";
 import { ParseError } from "../../errors.js";
 import { isCanonicalCertificate } from "./canonical-der.js";
 import { X509Certificate, type X509Crl } from "./x509.js";
@@ -65,16 +67,21 @@ export async function signedBy(
 
 export function parseDer(der: Uint8Array, source: string): X509Certificate {
   checkDerLength(der, source, MALFORMED);
-  let certificate: X509Certificate;
+  // Parsed once, checked for canonical DER, then handed to the certificate object as is.
+  let asn: Certificate;
   try {
-    certificate = new X509Certificate(asBufferSource(der));
+    asn = AsnConvert.parse(der, Certificate);
   } catch {
     throw new ParseError(MALFORMED, source, "is not a well-formed X.509 certificate");
   }
-  if (!isCanonicalCertificate(der)) {
+  if (!isCanonicalCertificate(asn, der)) {
     throw new ParseError(MALFORMED, source, "is not in canonical DER (it was re-encoded)");
   }
-  return certificate;
+  try {
+    return new X509Certificate(asn);
+  } catch {
+    throw new ParseError(MALFORMED, source, "is not a well-formed X.509 certificate");
+  }
 }
 
 /** PEM is ASCII: bytes that are not UTF-8 text are neither DER nor PEM. */
