@@ -130,7 +130,7 @@ test("roots pinned in a policy that does not allow simulated are not used", asyn
 
 test("a platform without a verifier yet is contraindicated, not thrown", async () => {
   const result = await attest(
-    { platform: "tdx", format: "tdx-quote", data: new Uint8Array(1024) },
+    { platform: "cca", format: "cca-token", data: new Uint8Array(1024) },
     DEFAULT_POLICY,
     { now: NOW },
   );
