@@ -1,8 +1,10 @@
 export * from "./appraise.js";
+export * from "./cca/index.js";
 export * from "./checks.js";
 export * from "./dcap/index.js";
 export * from "./policy.js";
 export * from "./policy-json.js";
+export * from "./psa/index.js";
 export * from "./sgx/index.js";
 export * from "./simulated/format.js";
 export { type ParsedSimulatedEvidence, parseSimulatedEvidence } from "./simulated/parse.js";

@@ -1,6 +1,8 @@
+import { parseCcaPolicy } from "./cca/policy.js";
 import { parseDcapPolicy, parseSgxPolicy, parseTdxPolicy } from "./dcap/policy.js";
 import type { Policy, WorkloadPins } from "./policy.js";
 import { hexSettingList, invalidSetting, settingList, settingObject } from "./policy-settings.js";
+import { parsePsaPolicy } from "./psa/policy.js";
 import { parseSnpPolicy } from "./snp/policy.js";
 import { HARDWARE_PLATFORMS, PLATFORMS, type Platform } from "./types.js";
 
@@ -15,6 +17,8 @@ const KEYS = new Set([
   "dcap",
   "tdx",
   "sgx",
+  "cca",
+  "psa",
 ]);
 const WORKLOAD_KEYS = ["codeDigests", "configDigests", "modelDigests"] as const;
 
@@ -66,6 +70,8 @@ export function parsePolicy(value: unknown): Policy {
     ...(json.dcap === undefined ? {} : { dcap: parseDcapPolicy(json.dcap) }),
     ...(json.tdx === undefined ? {} : { tdx: parseTdxPolicy(json.tdx) }),
     ...(json.sgx === undefined ? {} : { sgx: parseSgxPolicy(json.sgx) }),
+    ...(json.cca === undefined ? {} : { cca: parseCcaPolicy(json.cca) }),
+    ...(json.psa === undefined ? {} : { psa: parsePsaPolicy(json.psa) }),
   };
 }
 

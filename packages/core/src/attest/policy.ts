@@ -1,4 +1,6 @@
+import type { CcaPolicy } from "./cca/policy.js";
 import type { DcapPolicy, SgxPolicy, TdxPolicy } from "./dcap/policy.js";
+import type { PsaPolicy } from "./psa/policy.js";
 import type { SnpPolicy } from "./snp/policy.js";
 import { HARDWARE_PLATFORMS, type Platform } from "./types.js";
 
@@ -27,6 +29,10 @@ export interface Policy {
   readonly tdx?: TdxPolicy;
   /** Intel SGX rules: MRSIGNER, ISV product IDs, minimum ISV SVN. */
   readonly sgx?: SgxPolicy;
+  /** Arm CCA rules: accepted lifecycle states, reference values (platform firmware, realm RIM/REMs). */
+  readonly cca?: CcaPolicy;
+  /** Arm PSA rules: lifecycle, implementation and instance IDs, software components. */
+  readonly psa?: PsaPolicy;
 }
 
 export interface WorkloadPins {

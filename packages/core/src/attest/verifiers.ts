@@ -1,3 +1,5 @@
+import { ccaVerifier } from "./cca/verify.js";
+import { psaVerifier } from "./psa/verify.js";
 import { sgxVerifier } from "./sgx/verify.js";
 import { simulatedVerifier } from "./simulated/verify.js";
 import { snpVerifier } from "./snp/verify.js";
@@ -11,6 +13,8 @@ const VERIFIERS: ReadonlyMap<Platform, PlatformVerifier> = new Map([
   [snpVerifier.platform, snpVerifier],
   [tdxVerifier.platform, tdxVerifier],
   [sgxVerifier.platform, sgxVerifier],
+  [ccaVerifier.platform, ccaVerifier],
+  [psaVerifier.platform, psaVerifier],
 ]);
 
 export function verifierFor(platform: Platform): PlatformVerifier | undefined {

@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import { mkdir, readFile, rmdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import {
+  CCA_TOKEN_FORMAT,
   type Collateral,
   fromUtf8,
   type Platform,
@@ -51,7 +52,6 @@ export interface TsmFormat {
   readonly eventLog?: true;
 }
 
-// The CCA format name moves to core with its verifier, which must agree on it.
 export const TSM_PROVIDERS: ReadonlyMap<string, TsmFormat> = new Map([
   // auxblob is the GHCB MSG_REPORT_REQ certificate table (VCEK and its chain) when the host has one.
   [
@@ -60,7 +60,7 @@ export const TSM_PROVIDERS: ReadonlyMap<string, TsmFormat> = new Map([
   ],
   ["tdx_guest", { platform: "tdx", format: TDX_QUOTE_FORMAT, eventLog: true }],
   // CCA accepts a 32 to 64 byte challenge; Cloister always gives 64.
-  ["arm_cca_guest", { platform: "cca", format: "cca-token" }],
+  ["arm_cca_guest", { platform: "cca", format: CCA_TOKEN_FORMAT }],
 ]);
 
 export interface ConfigfsTsmOptions {
