@@ -1,10 +1,12 @@
 import { readdir, readFile, stat } from "node:fs/promises";
 import { extname, join } from "node:path";
 import {
+  CCA_TOKEN_FORMAT,
   CloisterError,
   type Collateral,
   type Evidence,
   isDcapQuote,
+  PSA_TOKEN_FORMAT,
   SGX_QUOTE_FORMAT,
   sniffSnpEvidence,
   TDX_QUOTE_FORMAT,
@@ -21,14 +23,37 @@ export interface EvidenceFile {
 /** Recognises the evidence in a file; each platform adds its sniffer here. */
 export async function readEvidenceFile(path: string): Promise<EvidenceFile> {
   const bytes = await readInput(path, "evidence");
-  const found = sniffDcapQuote(bytes) ?? sniffSnpEvidence(bytes);
+  const found = sniffDcapQuote(bytes) ?? sniffArmToken(bytes) ?? sniffSnpEvidence(bytes);
   if (found === undefined) {
     throw new CloisterError(
       "evidence.unrecognised",
-      `${path} is not evidence Cloister recognises (an SEV-SNP report, raw, hex or extended, an Azure HCL report or vTPM evidence JSON, or an Intel TDX or SGX quote).`,
+      `${path} is not evidence Cloister recognises (an SEV-SNP report, raw, hex or extended, an Azure HCL report or vTPM evidence JSON, an Intel TDX or SGX quote, or an Arm PSA or CCA token).`,
     );
   }
   return found;
+}
+
+/**
+ * Arm tokens by their CBOR tag: 399 (CCA collection) or 907 (CMW collection) for CCA, 18
+ * (COSE_Sign1) or 17 (COSE_Mac0) for a PSA token.
+ */
+function sniffArmToken(bytes: Uint8Array): EvidenceFile | undefined {
+  const tag16 = bytes[0] === 0xd9 ? ((bytes[1] as number) << 8) | (bytes[2] as number) : undefined;
+  if (tag16 === 399 || tag16 === 907) {
+    return {
+      form: `CCA token (CBOR tag ${tag16})`,
+      evidence: { platform: "cca", format: CCA_TOKEN_FORMAT, data: bytes },
+      collateral: {},
+    };
+  }
+  if (bytes[0] === 0xd2 || bytes[0] === 0xd1) {
+    return {
+      form: bytes[0] === 0xd2 ? "PSA token (COSE_Sign1)" : "PSA token (COSE_Mac0)",
+      evidence: { platform: "psa", format: PSA_TOKEN_FORMAT, data: bytes },
+      collateral: {},
+    };
+  }
+  return undefined;
 }
 
 function sniffDcapQuote(bytes: Uint8Array): EvidenceFile | undefined {

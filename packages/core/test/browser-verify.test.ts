@@ -22,6 +22,7 @@ const CHROMIUM = "/usr/bin/chromium";
 const VECTOR_ID = "snp/oak-genoa-oc";
 const ENTRY = fileURLToPath(new URL("./browser/verify-entry.ts", import.meta.url));
 const TDX_ID = "tdx/dcap-qvl-uptodate";
+const CCA_ID = "cca/tf-rmm-token-01";
 const RESULT_TIMEOUT_MS = 60_000;
 
 /** The one `parsed` value this test reads. */
@@ -125,6 +126,14 @@ describe(`browser build of @cloister/core verifies ${VECTOR_ID} in Chromium`, ()
         return readFile(join(TESTVECTORS, path));
       };
       const [quote, collateral] = await Promise.all([tdxFile("quote"), tdxFile("collateral")]);
+      const cca = vectorEntry(CCA_ID);
+      const [ccaToken, cpak] = await Promise.all(
+        ["token", "cpak_pem"].map((kind) => {
+          const path = cca.files[kind];
+          assert.ok(path, `${CCA_ID} lists no "${kind}" file`);
+          return readFile(join(TESTVECTORS, path));
+        }),
+      );
       const tdxNow = /\d{4}-\d\d-\d\dT[\d:]+Z/.exec(tdx.verify_at)?.[0];
       assert.ok(tdxNow, `cannot find the verification time in: ${tdx.verify_at}`);
       const html =
@@ -137,6 +146,8 @@ describe(`browser build of @cloister/core verifies ${VECTOR_ID} in Chromium`, ()
           ["/vcek.der", { type: "application/pkix-cert", body: vcek }],
           ["/tdx_quote", { type: "application/octet-stream", body: quote }],
           ["/tdx_collateral.json", { type: "application/json", body: collateral }],
+          ["/cca_token.cbor", { type: "application/cbor", body: ccaToken as Buffer }],
+          ["/cca_platform.pub", { type: "application/x-pem-file", body: cpak as Buffer }],
         ]),
       );
       const { port } = server.address() as AddressInfo;
@@ -216,6 +227,24 @@ describe(`browser build of @cloister/core verifies ${VECTOR_ID} in Chromium`, ()
     ]) {
       assert.ok(
         result.tdx.checks.some((c) => c.code === code && c.status === "pass"),
+        `no passed ${code}:\n${summary}`,
+      );
+    }
+  });
+
+  test("the CCA token verifies with its platform key: affirming, bound to its realm key", async () => {
+    await setup;
+    assert.ok(browserRun);
+    const { result, log } = await browserRun;
+    assert.ok(
+      result.ok,
+      `attest threw in the browser: ${result.ok ? "" : result.error}\n${log.join("\n")}`,
+    );
+    const summary = result.cca.checks.map((c) => `${c.status} ${c.code}: ${c.message}`).join("\n");
+    assert.equal(result.cca.verdict, "affirming", `checks:\n${summary}`);
+    for (const code of ["cca.platform.signature", "cca.realm.signature", "cca.binding"]) {
+      assert.ok(
+        result.cca.checks.some((c) => c.code === code && c.status === "pass"),
         `no passed ${code}:\n${summary}`,
       );
     }

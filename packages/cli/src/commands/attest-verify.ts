@@ -1,11 +1,16 @@
 import {
   type AttestationResult,
   attest,
+  CCA_COLLATERAL,
   type Check,
   type Claims,
+  CloisterError,
   type Collateral,
   type DcapPlatformClaims,
   fromHex,
+  fromUtf8,
+  PSA_COLLATERAL,
+  parseCcaReferenceValues,
   type SgxPlatformClaims,
   SNP_COLLATERAL,
   type SnpPlatformClaims,
@@ -63,6 +68,14 @@ export function attestVerifyCommand() {
       "TDX: the CCEL event log (/sys/firmware/acpi/tables/data/CCEL), replayed against RTMR0–2",
     )
     .option(
+      "--keys <file>",
+      "Arm: the PSA endorsement store or IAK (JSON key store, JWK or PEM), or the CCA platform key(s) (PEM, JWK or a veraison trust-anchor JSON)",
+    )
+    .option(
+      "--ref-values <file>",
+      "Arm CCA: reference values for the platform software components and the realm RIM/REMs (JSON)",
+    )
+    .option(
       "--ccel-table <file>",
       "TDX: the CCEL ACPI table (/sys/firmware/acpi/tables/CCEL), for the log's length",
     )
@@ -105,6 +118,11 @@ export function attestVerifyCommand() {
       if (options.crl !== undefined)
         collateral[SNP_COLLATERAL.crl] = await readInput(options.crl, "CRL");
       Object.assign(collateral, await dcapCollateralFiles(options));
+      if (options.keys !== undefined) {
+        const keys = fromUtf8(await readInput(options.keys, "key"));
+        if (file.evidence.platform === "psa") collateral[PSA_COLLATERAL.endorsements] = keys;
+        if (file.evidence.platform === "cca") collateral[CCA_COLLATERAL.platformKeys] = keys;
+      }
       if (options.fetchCollateral === true) {
         Object.assign(
           collateral,
@@ -137,10 +155,23 @@ export function attestVerifyCommand() {
         },
         cloisterConfigDir(),
       );
-      const policy =
+      const withIds =
         options.chipId === undefined
           ? base
           : { ...base, hardwareIds: options.chipId.map((id) => id.toLowerCase()) };
+      const policy =
+        options.refValues === undefined
+          ? withIds
+          : {
+              ...withIds,
+              cca: {
+                ...withIds.cca,
+                referenceValues: parseCcaReferenceValues(
+                  await readJson(options.refValues, "reference values"),
+                  "--ref-values",
+                ),
+              },
+            };
       const result: AttestationResult = await attest(file.evidence, policy, {
         now,
         collateral: collateral as Collateral,
@@ -278,6 +309,15 @@ function dcapLines(claims: Claims): string[] {
     lines.push(`  TDX module     ${dcap.tcb.moduleId} ${dcap.tcb.moduleStatus}`);
   }
   return lines;
+}
+
+async function readJson(path: string, what: string): Promise<unknown> {
+  try {
+    return JSON.parse(fromUtf8(await readInput(path, what)));
+  } catch (error) {
+    if (error instanceof CloisterError) throw error;
+    throw new CloisterError("input.json", `The ${what} file ${path} is not JSON.`);
+  }
 }
 
 function collect(value: string, previous: string[] | undefined): string[] {

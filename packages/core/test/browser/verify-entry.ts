@@ -1,8 +1,8 @@
 /**
  * Browser entry for browser-verify.test.ts: bundled with esbuild for the browser platform and run
  * in headless Chromium, so it exercises exactly the code a web page gets from @cloister/core
- * (WebCrypto, no Node built-ins). The test server provides an SEV-SNP report with its VCEK and a
- * TDX quote with Intel's collateral; the page URL carries the verification times, because
+ * (WebCrypto, no Node built-ins). The test server provides an SEV-SNP report with its VCEK, a
+ * TDX quote with Intel's collateral and an Arm CCA token with its platform key; the page URL carries the verification times, because
  * verifiers never read the clock themselves.
  */
 import { type AttestationResult, attest } from "@cloister/core";
@@ -18,7 +18,11 @@ export interface BrowserVerdict {
 
 /** What the page hands back to the test. */
 export type BrowserResult =
-  | ({ readonly ok: true; readonly tdx: BrowserVerdict } & BrowserVerdict)
+  | ({
+      readonly ok: true;
+      readonly tdx: BrowserVerdict;
+      readonly cca: BrowserVerdict;
+    } & BrowserVerdict)
   | { readonly ok: false; readonly error: string };
 
 declare global {
@@ -38,11 +42,13 @@ async function run(): Promise<BrowserResult> {
   const now = params.get("now");
   const tdxNow = params.get("tdx_now");
   if (now === null || tdxNow === null) throw new Error("The page URL lacks ?now= or &tdx_now=.");
-  const [report, vcek, quote, collateral] = await Promise.all([
+  const [report, vcek, quote, collateral, ccaToken, cpak] = await Promise.all([
     fetchBytes("/report.bin"),
     fetchBytes("/vcek.der"),
     fetchBytes("/tdx_quote"),
     fetchBytes("/tdx_collateral.json"),
+    fetchBytes("/cca_token.cbor"),
+    fetchBytes("/cca_platform.pub"),
   ]);
   const snp = await attest(
     { platform: "sev-snp", format: "snp-report", data: report },
@@ -57,7 +63,13 @@ async function run(): Promise<BrowserResult> {
       collateral: { dcap_collateral: new TextDecoder().decode(collateral) },
     },
   );
-  return { ok: true, ...verdict(snp), tdx: verdict(tdx) };
+  // CCA tokens carry no time-limited certificates: any time will do.
+  const cca = await attest(
+    { platform: "cca", format: "cca-token", data: ccaToken },
+    { platforms: ["cca"] },
+    { now: new Date(tdxNow), collateral: { cca_platform_keys: new TextDecoder().decode(cpak) } },
+  );
+  return { ok: true, ...verdict(snp), tdx: verdict(tdx), cca: verdict(cca) };
 }
 
 function verdict(result: AttestationResult): BrowserVerdict {

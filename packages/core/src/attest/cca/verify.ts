@@ -73,7 +73,7 @@ export const ccaVerifier: PlatformVerifier = {
       checks: [
         pass(
           "cca.platform.signature",
-          `The platform token is signed by the pinned CPAK (${short(claims.trustAnchor.fingerprint)}).`,
+          `The platform token is signed by the trusted CPAK (${short(claims.trustAnchor.fingerprint)}).`,
         ),
         pass("cca.realm.signature", "The realm token is signed by its realm attestation key."),
         pass(
