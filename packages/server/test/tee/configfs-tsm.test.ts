@@ -4,6 +4,8 @@ import { chmod, mkdir, readdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { test } from "node:test";
 import {
+  CCA_COLLATERAL,
+  CCA_TOKEN_FORMAT,
   DCAP_COLLATERAL,
   encodeCertTable,
   fromHex,
@@ -116,16 +118,25 @@ test("TDX: the CCEL event log from the ACPI tables travels with every quote", as
   }
 });
 
-test("CCA: a token comes back byte for byte", async () => {
+test("CCA: a real token comes back byte for byte and verifies to its platform key", async () => {
   const token = await vector("cca/tf-rmm-fvp/cca-token-01.cbor");
+  const cpak = await vector("cca/tf-rmm-fvp/cca_platform.pub");
   const dir = await root();
   const kernel = await fakeTsm(dir, { provider: "arm_cca_guest", outblob: token });
   const provider = await configfsTsmProvider({ root: dir, files: kernel.files });
   const { evidence } = await provider.getEvidence(REPORT_DATA);
   assert.equal(evidence.platform, "cca");
-  assert.equal(evidence.format, "cca-token");
+  assert.equal(evidence.format, CCA_TOKEN_FORMAT);
   assert.deepEqual(evidence.data, token);
   assert.deepEqual(kernel.inblobs, [REPORT_DATA]);
+  // What a relying party does with it, given the platform's CPAK.
+  const verified = await verifyEvidence(evidence, {
+    now: new Date(),
+    collateral: { [CCA_COLLATERAL.platformKeys]: new TextDecoder().decode(cpak) },
+  });
+  assert.ok(verified.claims, JSON.stringify(verified.checks));
+  // The fake kernel returns a fixed token made over 64 × 0xab, not over this request's data.
+  assert.deepEqual(verified.claims.reportData, new Uint8Array(64).fill(0xab));
 });
 
 test("a privlevel is written after the report data", async () => {
