@@ -1,4 +1,4 @@
-import { CloisterError } from "../errors.js";
+import { CloisterError, ParseError } from "../errors.js";
 import type { Policy } from "./policy.js";
 import type { Check, Claims, Evidence, Platform, VerifyContext } from "./types.js";
 
@@ -23,3 +23,16 @@ export interface VerifiedEvidence {
 
 /** Evidence that parsed but is not authentic: bad signature, unknown root, expired certificate. */
 export class VerificationError extends CloisterError {}
+
+/**
+ * Refuses evidence in a format this verifier does not read, naming the one it does (code
+ * "<platform>.format"): evidence labelled for one parser must never reach another.
+ */
+export function requireFormat(evidence: Evidence, format: string, name: string): void {
+  if (evidence.format === format) return;
+  throw new ParseError(
+    `${evidence.platform}.format`,
+    "format",
+    `${name} evidence must be "${format}", not ${JSON.stringify(evidence.format.slice(0, 40))}.`,
+  );
+}

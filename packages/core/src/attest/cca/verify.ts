@@ -4,7 +4,12 @@ import { pass, short } from "../checks.js";
 import { ecPoint, ecPublicJwk, importEcKey } from "../cose/keys.js";
 import { type CoseSign1, verifyCoseSign1 } from "../cose/sign1.js";
 import type { Claims, Evidence, VerifyContext } from "../types.js";
-import { type PlatformVerifier, VerificationError, type VerifiedEvidence } from "../verifier.js";
+import {
+  type PlatformVerifier,
+  requireFormat,
+  VerificationError,
+  type VerifiedEvidence,
+} from "../verifier.js";
 import { appraiseCca } from "./appraise.js";
 import {
   type CcaPlatformClaims,
@@ -34,13 +39,7 @@ const HASHES: Readonly<Record<string, string>> = {
 export const ccaVerifier: PlatformVerifier = {
   platform: "cca",
   async verify(evidence: Evidence, context: VerifyContext): Promise<VerifiedEvidence> {
-    if (evidence.format !== CCA_TOKEN_FORMAT) {
-      throw new ParseError(
-        "cca.format",
-        "format",
-        `CCA evidence must be "${CCA_TOKEN_FORMAT}", not ${JSON.stringify(evidence.format.slice(0, 40))}.`,
-      );
-    }
+    requireFormat(evidence, CCA_TOKEN_FORMAT, "CCA");
     const token = decodeCcaToken(evidence.data);
     const platform = parseCcaPlatformClaims(token.platform.payload);
     const realm = parseCcaRealmClaims(token.realm.payload);

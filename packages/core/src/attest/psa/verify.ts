@@ -10,7 +10,12 @@ import {
   verifyCoseSign1,
 } from "../cose/sign1.js";
 import type { Claims, Evidence, VerifyContext } from "../types.js";
-import { type PlatformVerifier, VerificationError, type VerifiedEvidence } from "../verifier.js";
+import {
+  type PlatformVerifier,
+  requireFormat,
+  VerificationError,
+  type VerifiedEvidence,
+} from "../verifier.js";
 import { appraisePsa } from "./appraise.js";
 import {
   decodePsaClaims,
@@ -83,13 +88,7 @@ function parseMac0(contents: unknown): PsaToken {
 export const psaVerifier: PlatformVerifier = {
   platform: "psa",
   async verify(evidence: Evidence, context: VerifyContext): Promise<VerifiedEvidence> {
-    if (evidence.format !== PSA_TOKEN_FORMAT) {
-      throw new ParseError(
-        "psa.format",
-        "format",
-        `PSA evidence must be "${PSA_TOKEN_FORMAT}", not ${JSON.stringify(evidence.format.slice(0, 40))}.`,
-      );
-    }
+    requireFormat(evidence, PSA_TOKEN_FORMAT, "PSA");
     const token = parsePsaToken(evidence.data);
     if (token.kind === "mac0") {
       throw new VerificationError(

@@ -1,10 +1,9 @@
 import { toHex } from "../../bytes.js";
-import { ParseError } from "../../errors.js";
 import { dcapPlatformClaims, INTEL_TRUST_ANCHOR } from "../dcap/claims.js";
 import { SGX_QUOTE_FORMAT } from "../dcap/formats.js";
 import { verifyQuote } from "../dcap/verify-quote.js";
 import type { Claims, Evidence, VerifyContext } from "../types.js";
-import type { PlatformVerifier, VerifiedEvidence } from "../verifier.js";
+import { type PlatformVerifier, requireFormat, type VerifiedEvidence } from "../verifier.js";
 import { appraiseSgx } from "./appraise.js";
 import type { SgxPlatformClaims } from "./claims.js";
 
@@ -15,13 +14,7 @@ const SGX_DEBUG = 2n;
 export const sgxVerifier: PlatformVerifier = {
   platform: "sgx",
   async verify(evidence: Evidence, context: VerifyContext): Promise<VerifiedEvidence> {
-    if (evidence.format !== SGX_QUOTE_FORMAT) {
-      throw new ParseError(
-        "sgx.format",
-        "format",
-        `SGX evidence must be "${SGX_QUOTE_FORMAT}", not ${JSON.stringify(evidence.format.slice(0, 40))}.`,
-      );
-    }
+    requireFormat(evidence, SGX_QUOTE_FORMAT, "SGX");
     const verified = await verifyQuote(evidence.data, "sgx", context.collateral, context.now);
     const { quote } = verified;
     if (quote.teeType !== "sgx") throw new Error("unreachable: verifyQuote checked the TEE");

@@ -1,11 +1,10 @@
 import { toHex } from "../../bytes.js";
-import { ParseError } from "../../errors.js";
 import { warn } from "../checks.js";
 import { dcapPlatformClaims, INTEL_TRUST_ANCHOR } from "../dcap/claims.js";
 import { DCAP_COLLATERAL, TDX_QUOTE_FORMAT } from "../dcap/formats.js";
 import { verifyQuote } from "../dcap/verify-quote.js";
 import type { Check, Claims, Collateral, Evidence, VerifyContext } from "../types.js";
-import type { PlatformVerifier, VerifiedEvidence } from "../verifier.js";
+import { type PlatformVerifier, requireFormat, type VerifiedEvidence } from "../verifier.js";
 import { appraiseTdx } from "./appraise.js";
 import { parseCcelTable } from "./ccel.js";
 import type { EventLogClaim, TdxPlatformClaims } from "./claims.js";
@@ -19,13 +18,7 @@ const TD_DEBUG = 1n;
 export const tdxVerifier: PlatformVerifier = {
   platform: "tdx",
   async verify(evidence: Evidence, context: VerifyContext): Promise<VerifiedEvidence> {
-    if (evidence.format !== TDX_QUOTE_FORMAT) {
-      throw new ParseError(
-        "tdx.format",
-        "format",
-        `TDX evidence must be "${TDX_QUOTE_FORMAT}", not ${JSON.stringify(evidence.format.slice(0, 40))}.`,
-      );
-    }
+    requireFormat(evidence, TDX_QUOTE_FORMAT, "TDX");
     const verified = await verifyQuote(evidence.data, "tdx", context.collateral, context.now);
     const { quote } = verified;
     if (quote.teeType !== "tdx") throw new Error("unreachable: verifyQuote checked the TEE");
