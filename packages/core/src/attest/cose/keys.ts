@@ -65,16 +65,30 @@ export function ecPoint(jwk: JsonWebKey): Uint8Array {
   return concat([Uint8Array.of(4), x, y]);
 }
 
-/** Imports an EC public key for ECDSA verification; a key that is not on its curve throws. */
+/**
+ * Imports an EC public key for ECDSA verification; a key that is not on its curve rejects.
+ * Imported keys are kept by their coordinates: the same few device and platform keys verify
+ * many tokens, and importing costs more than a verification.
+ */
 export function importEcKey(jwk: JsonWebKey): Promise<CryptoKey> {
-  return crypto.subtle.importKey(
-    "jwk",
-    { kty: "EC", crv: jwk.crv, x: jwk.x, y: jwk.y } as JsonWebKey,
-    { name: "ECDSA", namedCurve: jwk.crv as EcCurve },
-    true,
-    ["verify"],
-  );
+  const id = `${jwk.crv}:${jwk.x}:${jwk.y}`;
+  let key = imported.get(id);
+  if (key === undefined) {
+    key = crypto.subtle.importKey(
+      "jwk",
+      { kty: "EC", crv: jwk.crv, x: jwk.x, y: jwk.y } as JsonWebKey,
+      { name: "ECDSA", namedCurve: jwk.crv as EcCurve },
+      true,
+      ["verify"],
+    );
+    if (imported.size >= 256) imported.clear();
+    imported.set(id, key);
+    key.catch(() => imported.delete(id));
+  }
+  return key;
 }
+
+const imported = new Map<string, Promise<CryptoKey>>();
 
 function spkiPemToJwk(text: string, field: string, code: string): JsonWebKey {
   const [der] = pemBlocks(text, "PUBLIC KEY", field, code);
