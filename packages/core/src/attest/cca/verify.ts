@@ -3,6 +3,7 @@ import { ParseError } from "../../errors.js";
 import { pass, short } from "../checks.js";
 import { ecPoint, ecPublicJwk, importEcKey } from "../cose/keys.js";
 import { type CoseSign1, verifyCoseSign1 } from "../cose/sign1.js";
+import { parseOnce } from "../parse-once.js";
 import type { Claims, Evidence, VerifyContext } from "../types.js";
 import {
   type PlatformVerifier,
@@ -98,7 +99,7 @@ async function verifyPlatform(
       `No CPAK trust anchor was supplied (collateral "${CCA_COLLATERAL.platformKeys}"), so the platform token cannot be verified.`,
     );
   }
-  const anchors = ccaAnchorsFor(parseCcaPlatformKeys(collateral), implementationId, instanceId);
+  const anchors = ccaAnchorsFor(parsePlatformKeys(collateral), implementationId, instanceId);
   if (anchors.length === 0) {
     throw new VerificationError(
       "cca.platform.key",
@@ -164,3 +165,6 @@ async function verifyBinding(rak: Uint8Array, algorithm: string, challenge: stri
     );
   }
 }
+
+/** The caller's CPAK trust anchors serve many tokens: parsed once per distinct input. */
+const parsePlatformKeys = parseOnce(parseCcaPlatformKeys);

@@ -1,6 +1,7 @@
 import { asBufferSource, concat, equalBytes, sha256, toHex } from "../../bytes.js";
 import { CloisterError } from "../../errors.js";
 import { fail, pass, skip } from "../checks.js";
+import { parseOnce } from "../parse-once.js";
 import { fingerprint } from "../pki/certificates.js";
 import type { Check, Collateral } from "../types.js";
 import { VerificationError } from "../verifier.js";
@@ -148,19 +149,11 @@ async function quoteSignature(quote: Quote): Promise<Check> {
 
 function collateralOf(collateral: Collateral): DcapCollateral | undefined {
   const input = collateral[DCAP_COLLATERAL.bundle];
-  if (input === undefined) return undefined;
-  const key = typeof input === "string" ? input : toHex(input);
-  let parsed = bundles.get(key);
-  if (parsed === undefined) {
-    parsed = parseCollateralBundle(input);
-    if (bundles.size >= 64) bundles.clear();
-    bundles.set(key, parsed);
-  }
-  return parsed;
+  return input === undefined ? undefined : parseBundle(input);
 }
 
-/** Parsed bundles by their text: parsing the JSON once is what keeps a warm verification cheap. */
-const bundles = new Map<string, DcapCollateral>();
+/** Parsing the JSON once is what keeps a warm verification cheap. */
+const parseBundle = parseOnce(parseCollateralBundle);
 
 const signedJsonVerified = new Set<string>();
 

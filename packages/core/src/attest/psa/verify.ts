@@ -9,6 +9,7 @@ import {
   decodeCoseSign1,
   verifyCoseSign1,
 } from "../cose/sign1.js";
+import { parseOnce } from "../parse-once.js";
 import type { Claims, Evidence, VerifyContext } from "../types.js";
 import {
   type PlatformVerifier,
@@ -105,7 +106,7 @@ export const psaVerifier: PlatformVerifier = {
         `No PSA endorsements (collateral "${PSA_COLLATERAL.endorsements}") were supplied, so the attestation key of instance ${short(instanceId)} is unknown.`,
       );
     }
-    const jwk = endorsedKey(parsePsaEndorsements(stored), instanceId);
+    const jwk = endorsedKey(parseEndorsements(stored), instanceId);
     if (jwk === undefined) {
       throw new VerificationError(
         "psa.key.unknown_instance",
@@ -210,3 +211,6 @@ export function psaPlatformClaims(claims: PsaClaims): PsaPlatformClaims {
       : { verificationService: claims.verificationService }),
   };
 }
+
+/** The caller's endorsement store serves many tokens: parsed once per distinct input. */
+const parseEndorsements = parseOnce(parsePsaEndorsements);

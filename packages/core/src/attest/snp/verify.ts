@@ -1,8 +1,9 @@
 import { asBufferSource, concat, equalBytes, sha256, toHex, utf8 } from "../../bytes.js";
 import { ParseError } from "../../errors.js";
 import { pass } from "../checks.js";
+import { parseOnce } from "../parse-once.js";
 import { certificateDers, parseDer } from "../pki/certificates.js";
-import type { X509Certificate, X509Crl } from "../pki/x509.js";
+import type { X509Certificate } from "../pki/x509.js";
 import type { Check, Claims, Collateral, Evidence, VerifyContext } from "../types.js";
 import { type PlatformVerifier, VerificationError, type VerifiedEvidence } from "../verifier.js";
 import { parseCertTable } from "./abi/cert-table.js";
@@ -194,7 +195,7 @@ function chipBinding(info: SigningCertInfo, report: SnpReport, product: SnpProdu
   );
 }
 
-/** AMD's CRL is signed by the ARK and lists revoked ASKs/ASVKs; parsed CRLs are kept by digest. */
+/** AMD's CRL is signed by the ARK and lists revoked ASKs/ASVKs; each distinct CRL is parsed once. */
 async function revocationCheck(
   collateral: Collateral,
   product: SnpProduct,
@@ -202,19 +203,10 @@ async function revocationCheck(
   now: Date,
 ): Promise<Check> {
   const input = collateral[SNP_COLLATERAL.crl];
-  if (input === undefined) return checkRevocation(undefined, product, kind, now);
-  const bytes = typeof input === "string" ? utf8(input) : input;
-  const key = toHex(await sha256(bytes));
-  let crl = crlCache.get(key);
-  if (crl === undefined) {
-    crl = parseCrl(input);
-    if (crlCache.size >= CACHE_LIMIT) crlCache.clear();
-    crlCache.set(key, crl);
-  }
-  return checkRevocation(crl, product, kind, now);
+  return checkRevocation(input === undefined ? undefined : parseCrlOnce(input), product, kind, now);
 }
 
-const crlCache = new Map<string, X509Crl>();
+const parseCrlOnce = parseOnce(parseCrl);
 
 interface SigningChain {
   readonly certificate: X509Certificate;
