@@ -5,3 +5,4 @@ import { nodeAeads } from "./node/aead.js";
 useAeads(nodeAeads);
 
 export * from "./index.js";
+export { nodeRimVerifier } from "./node/nvidia-rim.js";

@@ -1,0 +1,3 @@
+export * from "./binding.js";
+export * from "./key-wrap.js";
+export * from "./protocol.js";
