@@ -68,3 +68,40 @@ test("a PSA token verifies with the TF-M key under a policy that accepts PSA; Ma
   assert.equal(mac.code, 1);
   assert.deepEqual(reasonCodes(jsonOutput(mac)), ["psa.token.mac0"]);
 });
+
+test("--keys is repeatable: each PSA key is bound to its own instance, each CCA key kept", async () => {
+  const { generateKeyPairSync } = await import("node:crypto");
+  const other = join(home, "other-key.pem");
+  await writeFile(
+    other,
+    generateKeyPairSync("ec", { namedCurve: "P-256" })
+      .publicKey.export({ type: "spki", format: "pem" })
+      .toString(),
+  );
+  const otherP384 = join(home, "other-cpak.pem");
+  await writeFile(
+    otherP384,
+    generateKeyPairSync("ec", { namedCurve: "P-384" })
+      .publicKey.export({ type: "spki", format: "pem" })
+      .toString(),
+  );
+  const policy = join(home, "psa-policy-2.json");
+  await writeFile(policy, JSON.stringify({ platforms: ["psa"] }));
+  const psa = vector("psa/tf-m-p2-sign1", "token");
+  const tfm = vector("psa/tf-m-p2-sign1", "key");
+  const cca = vector("cca/tf-rmm-token-01", "token");
+  const cpak = vector("cca/tf-rmm-token-01", "cpak_pem");
+  const [both, onlyOther, ccaBoth, ccaOther] = await Promise.all([
+    verify(psa, "--keys", other, "--keys", tfm, "--policy", policy, "--json"),
+    verify(psa, "--keys", other, "--keys", other, "--policy", policy, "--json"),
+    verify(cca, "--keys", otherP384, "--keys", cpak, "--authenticity-only", "--json"),
+    verify(cca, "--keys", otherP384, "--keys", otherP384, "--authenticity-only", "--json"),
+  ]);
+  assert.equal(both.code, 0, both.stderr);
+  assert.equal(jsonOutput(both).status, "affirming");
+  // Two copies of a key that is not the device's: an error naming the duplicate instance.
+  assert.equal(onlyOther.code, 1);
+  assert.match(onlyOther.stderr + onlyOther.stdout, /listed twice|psa\.endorsements\.invalid/);
+  assert.equal(ccaBoth.code, 0, ccaBoth.stderr);
+  assert.equal(ccaOther.code, 1);
+});

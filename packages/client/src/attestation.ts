@@ -1,6 +1,7 @@
 import {
   ATTESTATION_PATH,
   CloisterError,
+  type Collateral,
   DEFAULT_POLICY,
   type Policy,
   parseBundle,
@@ -15,6 +16,8 @@ export interface FetchAttestationOptions {
   readonly nonce?: Uint8Array;
   readonly fetch?: typeof fetch;
   readonly now?: Date;
+  /** Trust anchors and collateral the caller brings, e.g. Arm CCA platform keys (see verifyWorkload). */
+  readonly collateral?: Collateral;
 }
 
 /**
@@ -53,5 +56,6 @@ export async function fetchAttestation(
   return verifyWorkload(parseBundle(json), options.policy ?? DEFAULT_POLICY, {
     now: options.now ?? new Date(),
     ...(options.nonce === undefined ? {} : { nonce: options.nonce }),
+    ...(options.collateral === undefined ? {} : { collateral: options.collateral }),
   });
 }

@@ -1,6 +1,7 @@
 import {
   type AttestationResult,
   CloisterError,
+  type Collateral,
   DEFAULT_POLICY,
   decodeKeyConfigList,
   fromBase64Url,
@@ -26,6 +27,11 @@ export interface ConnectOptions {
   readonly suite?: Suite;
   /** Called with every verified receipt. */
   readonly onReceipt?: (receipt: ReceiptBody) => void;
+  /**
+   * Trust anchors the caller brings, keyed as collateral: e.g. `{ cca_platform_keys: pem }` to
+   * verify a workload in an Arm CCA realm, whose platform key no workload can vouch for itself.
+   */
+  readonly collateral?: Collateral;
 }
 
 /**
@@ -113,6 +119,7 @@ async function verify(url: URL, options: ConnectOptions): Promise<Verified> {
     policy: options.policy ?? DEFAULT_POLICY,
     ...(nonce === undefined ? {} : { nonce }),
     ...(options.fetch === undefined ? {} : { fetch: options.fetch }),
+    ...(options.collateral === undefined ? {} : { collateral: options.collateral }),
   });
   const { result, manifest } = verification;
   if (result.verdict === "contraindicated" || manifest === undefined)

@@ -7,10 +7,10 @@ import {
   CloisterError,
   encodePsaClaims,
   generateDeviceKeyPair,
+  ParseError,
   PSA_COLLATERAL,
   PSA_PROFILE_2,
   PSA_TOKEN_FORMAT,
-  ParseError,
   parsePsaToken,
   parseReleaseRequest,
   psaInstanceIdOf,
@@ -51,7 +51,10 @@ test("the release nonce binds both the challenge and the public key", async () =
   const a = await releaseNonce(challenge, new Uint8Array(32).fill(2));
   assert.equal(a.length, 32);
   assert.notDeepEqual(a, await releaseNonce(challenge, new Uint8Array(32).fill(3)));
-  assert.notDeepEqual(a, await releaseNonce(new Uint8Array(32).fill(4), new Uint8Array(32).fill(2)));
+  assert.notDeepEqual(
+    a,
+    await releaseNonce(new Uint8Array(32).fill(4), new Uint8Array(32).fill(2)),
+  );
 });
 
 test("release requests are checked field by field", () => {
@@ -91,7 +94,11 @@ test("a token signed as TF-M signs verifies with TF-M's published key", async ()
     securityLifecycle: 0x3000,
     implementationId: new Uint8Array(32).fill(0xaa),
     softwareComponents: [
-      { measurementType: "SPE", measurementValue: new Uint8Array(32), signerId: new Uint8Array(32) },
+      {
+        measurementType: "SPE",
+        measurementValue: new Uint8Array(32),
+        signerId: new Uint8Array(32),
+      },
     ],
     nonce,
     instanceId: await psaInstanceIdOf(publicJwk),
@@ -114,7 +121,9 @@ test("a token signed as TF-M signs verifies with TF-M's published key", async ()
   // The instance ID of TF-M's own IAK, derived the same way, is the one in its example tokens.
   const tfm = await crypto.subtle.importKey(
     "spki",
-    Uint8Array.from(atob(TFM_PUBLIC_PEM.replace(/-----[^-]+-----|\s/g, "")), (c) => c.charCodeAt(0)),
+    Uint8Array.from(atob(TFM_PUBLIC_PEM.replace(/-----[^-]+-----|\s/g, "")), (c) =>
+      c.charCodeAt(0),
+    ),
     { name: "ECDSA", namedCurve: "P-256" },
     true,
     ["verify"],

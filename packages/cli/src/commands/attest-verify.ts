@@ -1,7 +1,6 @@
 import {
   type AttestationResult,
   attest,
-  CCA_COLLATERAL,
   type Check,
   type Claims,
   CloisterError,
@@ -9,7 +8,6 @@ import {
   type DcapPlatformClaims,
   fromHex,
   fromUtf8,
-  PSA_COLLATERAL,
   parseCcaReferenceValues,
   type SgxPlatformClaims,
   SNP_COLLATERAL,
@@ -20,6 +18,7 @@ import {
 } from "@cloister/core";
 import { cloisterConfigDir } from "@cloister/server/tee";
 import { Command, InvalidArgumentError, Option } from "@commander-js/extra-typings";
+import { armKeyCollateral } from "../arm-keys.js";
 import { dcapCollateralFiles } from "../collateral/dcap.js";
 import { fetchCollateral } from "../collateral/fetch.js";
 import { readCertificates, readEvidenceFile, readInput } from "../evidence-files.js";
@@ -69,7 +68,8 @@ export function attestVerifyCommand() {
     )
     .option(
       "--keys <file>",
-      "Arm: the PSA endorsement store or IAK (JSON key store, JWK or PEM), or the CCA platform key(s) (PEM, JWK or a veraison trust-anchor JSON)",
+      "Arm: the PSA endorsement store or IAK (JSON key store, JWK or PEM), or the CCA platform key(s) (PEM, JWK or a veraison trust-anchor JSON); repeatable",
+      collect,
     )
     .option(
       "--ref-values <file>",
@@ -119,9 +119,8 @@ export function attestVerifyCommand() {
         collateral[SNP_COLLATERAL.crl] = await readInput(options.crl, "CRL");
       Object.assign(collateral, await dcapCollateralFiles(options));
       if (options.keys !== undefined) {
-        const keys = fromUtf8(await readInput(options.keys, "key"));
-        if (file.evidence.platform === "psa") collateral[PSA_COLLATERAL.endorsements] = keys;
-        if (file.evidence.platform === "cca") collateral[CCA_COLLATERAL.platformKeys] = keys;
+        const files = await Promise.all(options.keys.map((k) => readInput(k, "key")));
+        Object.assign(collateral, await armKeyCollateral(file.evidence.platform, files));
       }
       if (options.fetchCollateral === true) {
         Object.assign(

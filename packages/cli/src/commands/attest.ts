@@ -2,7 +2,12 @@ import { fetchAttestation } from "@cloister/client";
 import { fromHex, NONCE_MAX_BYTES, NONCE_MIN_BYTES, toHex } from "@cloister/core";
 import { cloisterConfigDir } from "@cloister/server/tee";
 import { Command, InvalidArgumentError } from "@commander-js/extra-typings";
-import { type PolicyFlags, policyOptions, resolvePolicy } from "../policy-flags.js";
+import {
+  callerCollateral,
+  type PolicyFlags,
+  policyOptions,
+  resolvePolicy,
+} from "../policy-flags.js";
 import { checksReport } from "../report.js";
 import { targetUrl } from "../target.js";
 import { attestVerifyCommand } from "./attest-verify.js";
@@ -39,6 +44,7 @@ export function attestCommand() {
         : (options.nonce ?? crypto.getRandomValues(new Uint8Array(32)));
     const { result, manifest } = await fetchAttestation(target, {
       policy,
+      collateral: await callerCollateral(options as PolicyFlags),
       ...(chosen === undefined ? {} : { nonce: chosen }),
     });
     if (options.json === true) {

@@ -2,7 +2,12 @@ import { connect } from "@cloister/client";
 import { CloisterError } from "@cloister/core";
 import { cloisterConfigDir } from "@cloister/server/tee";
 import { Command, Option } from "@commander-js/extra-typings";
-import { type PolicyFlags, policyOptions, resolvePolicy } from "../policy-flags.js";
+import {
+  callerCollateral,
+  type PolicyFlags,
+  policyOptions,
+  resolvePolicy,
+} from "../policy-flags.js";
 import { summaryLine } from "../report.js";
 import { sseData } from "../sse.js";
 import { targetUrl, urlOption } from "../target.js";
@@ -38,7 +43,11 @@ export function chatCommand() {
       const url = await targetUrl(options.url);
       const policy = await resolvePolicy(options as PolicyFlags, cloisterConfigDir());
       let receiptSeq: number | undefined;
-      const session = await connect(url, { policy, onReceipt: (r) => (receiptSeq = r.seq) });
+      const session = await connect(url, {
+        policy,
+        collateral: await callerCollateral(options as PolicyFlags),
+        onReceipt: (r) => (receiptSeq = r.seq),
+      });
       process.stderr.write(
         `${summaryLine(session.attestation, session.manifest, options.model)}\n`,
       );

@@ -39,7 +39,10 @@ function enrollCommand() {
     .option("--instance-id <hex>", "the device's instance ID (33 bytes, 01…), if its RoT differs")
     .option("--label <text>", "a name for the device")
     .option("--replace", "replace the key of an instance already enrolled")
-    .option("--tfm-test-key", "enroll TF-M's published test IAK (INSECURE: anyone can sign with it)")
+    .option(
+      "--tfm-test-key",
+      "enroll TF-M's published test IAK (INSECURE: anyone can sign with it)",
+    )
     .addHelpText(
       "after",
       "\nExamples:\n  cloister device enroll iak-pub.pem --label gateway-17\n  cloister device enroll --tfm-test-key   # to try `cloister device release` locally",

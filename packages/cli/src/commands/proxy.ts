@@ -3,7 +3,12 @@ import { startProxy } from "@cloister/client/proxy";
 import { CloisterError } from "@cloister/core";
 import { cloisterConfigDir } from "@cloister/server/tee";
 import { Command } from "@commander-js/extra-typings";
-import { type PolicyFlags, policyOptions, resolvePolicy } from "../policy-flags.js";
+import {
+  callerCollateral,
+  type PolicyFlags,
+  policyOptions,
+  resolvePolicy,
+} from "../policy-flags.js";
 import { summaryLine } from "../report.js";
 import { targetUrl } from "../target.js";
 
@@ -35,7 +40,10 @@ export function proxyCommand(): Command {
       const { host, port } = parseListen(options.listen);
       const url = await targetUrl(options.upstream);
       const policy = await resolvePolicy(options as PolicyFlags, cloisterConfigDir());
-      const session = await connect(url, { policy });
+      const session = await connect(url, {
+        policy,
+        collateral: await callerCollateral(options as PolicyFlags),
+      });
       const proxy = await startProxy({
         session,
         host,

@@ -53,7 +53,6 @@ const COMPONENTS = [
   },
 ] as const;
 
-
 /** The RoT's attest function: a token over the nonce, as psa_initial_attest_get_token gives. */
 export async function simulatedRot(
   options: SimulatedRotOptions = {},

@@ -11,6 +11,8 @@ export interface AttestOptions {
   readonly collateral?: Collateral;
   /** When given, the evidence's report data must equal these 64 bytes. */
   readonly expectedReportData?: Uint8Array;
+  /** What the expected report data stands for, in the check's sentence. */
+  readonly binds?: string;
 }
 
 export interface VerifyOptions {
@@ -83,7 +85,13 @@ export async function attest(
   if (claims !== undefined) {
     checks.push(...appraiseClaims(claims, policy));
     if (options.expectedReportData !== undefined) {
-      checks.push(reportDataCheck(claims.reportData, options.expectedReportData));
+      checks.push(
+        reportDataCheck(
+          claims.reportData,
+          options.expectedReportData,
+          options.binds ?? "the workload manifest",
+        ),
+      );
     }
     const appraise = verifierFor(evidence.platform)?.appraise;
     if (appraise !== undefined) checks.push(...appraise(claims, policy, options.now));
@@ -177,13 +185,13 @@ function platformCheck(evidence: Evidence, policy: Policy): Check {
   return fail("policy.platform", `The policy does not accept ${evidence.platform} evidence.`);
 }
 
-function reportDataCheck(actual: Uint8Array, expected: Uint8Array): Check {
+function reportDataCheck(actual: Uint8Array, expected: Uint8Array, binds: string): Check {
   if (equalBytes(actual, expected)) {
-    return pass("binding.report_data", "The evidence's report data binds the workload manifest.");
+    return pass("binding.report_data", `The evidence's report data binds ${binds}.`);
   }
   return fail(
     "binding.report_data",
-    `The evidence's report data (${short(toHex(actual))}) does not bind the workload manifest (expected ${short(toHex(expected))}).`,
+    `The evidence's report data (${short(toHex(actual))}) does not bind ${binds} (expected ${short(toHex(expected))}).`,
   );
 }
 

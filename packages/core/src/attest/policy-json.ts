@@ -20,7 +20,7 @@ const KEYS = new Set([
   "cca",
   "psa",
 ]);
-const WORKLOAD_KEYS = ["codeDigests", "configDigests", "modelDigests"] as const;
+const WORKLOAD_KEYS = ["codeDigests", "configDigests", "modelDigests", "modelSigners"] as const;
 
 /**
  * A policy read from JSON (a policy file, a config store). A misspelt pin must not silently
@@ -85,6 +85,12 @@ function parseWorkload(json: Record<string, unknown>): WorkloadPins {
       );
     }
     pins[key] = settingList(json[key], `workload.${key}`).map((digest) => {
+      if (key === "modelSigners") {
+        if (typeof digest !== "string" || digest === "") {
+          invalidSetting("workload.modelSigners", "must list signer identities as strings");
+        }
+        return digest;
+      }
       if (typeof digest !== "string" || !/^sha256:[0-9a-f]{64}$/.test(digest)) {
         invalidSetting(`workload.${key}`, 'must list digests written "sha256:<64 hex digits>"');
       }

@@ -42,6 +42,12 @@ export interface WorkloadPins {
   readonly configDigests?: readonly string[];
   /** Every served model's digest must be one of these ("sha256:<hex>"). */
   readonly modelDigests?: readonly string[];
+  /**
+   * Every served model must have been signed (and verified before load) by one of these, as the
+   * manifest names them: "key sha256:<hex>", "<certificate subject> (anchor sha256:<hex>)" or
+   * "<identity> (<issuer>)".
+   */
+  readonly modelSigners?: readonly string[];
 }
 
 /** Secure by default: hardware TEEs only, debug refused, nothing simulated. */

@@ -1,9 +1,5 @@
 import { concat, utf8 } from "../bytes.js";
-import {
-  AEAD_AES_256_GCM,
-  KDF_HKDF_SHA256,
-  KEM_X25519_HKDF_SHA256,
-} from "../channel/constants.js";
+import { AEAD_AES_256_GCM, KDF_HKDF_SHA256, KEM_X25519_HKDF_SHA256 } from "../channel/constants.js";
 import { hpkeCipherSuite } from "../channel/suites.js";
 import { CloisterError } from "../errors.js";
 import type { ReleasedKey } from "./protocol.js";

@@ -1,7 +1,7 @@
 import { attest, verdictOf } from "../attest/appraise.js";
 import { fail, pass, short, skip } from "../attest/checks.js";
 import type { Policy, WorkloadPins } from "../attest/policy.js";
-import type { AttestationResult, Check } from "../attest/types.js";
+import type { AttestationResult, Check, Collateral } from "../attest/types.js";
 import { equalBytes, toHex } from "../bytes.js";
 import { CloisterError } from "../errors.js";
 import { manifestReportData } from "./binding.js";
@@ -18,6 +18,11 @@ export interface VerifyWorkloadOptions {
   readonly now: Date;
   /** The nonce the caller sent, if any: the evidence must have been produced for it. */
   readonly nonce?: Uint8Array;
+  /**
+   * Collateral the caller brings: trust anchors the workload cannot supply for itself (Arm CCA
+   * platform keys) or fresher vendor collateral. It takes precedence over the workload's.
+   */
+  readonly collateral?: Collateral;
 }
 
 /**
@@ -52,7 +57,7 @@ export async function verifyWorkload(
   const expectedReportData = await manifestReportData(bundle.manifest, options.nonce);
   const attested = await attest(bundle.evidence, policy, {
     now: options.now,
-    collateral: bundle.collateral,
+    collateral: { ...bundle.collateral, ...options.collateral },
     expectedReportData,
   });
   const checks = [...preChecks, ...attested.checks];
@@ -81,6 +86,23 @@ export function appraiseManifest(manifest: WorkloadManifest, pins: WorkloadPins)
           : fail(
               "policy.model_digest",
               `Model ${model.id} has digest ${short(model.digest)}, which the policy does not pin.`,
+            ),
+      );
+    }
+  }
+  const signers = pins.modelSigners;
+  if (signers === undefined || signers.length === 0) {
+    checks.push(skip("policy.model_signer", "The policy pins no model signer."));
+  } else {
+    for (const model of manifest.models) {
+      checks.push(
+        model.signer !== undefined && signers.includes(model.signer)
+          ? pass("policy.model_signer", `Model ${model.id} was signed by ${model.signer}.`)
+          : fail(
+              "policy.model_signer",
+              model.signer === undefined
+                ? `Model ${model.id} is not signed, and the policy requires a pinned signer.`
+                : `Model ${model.id} was signed by ${model.signer}, which the policy does not pin.`,
             ),
       );
     }

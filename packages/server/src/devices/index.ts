@@ -1,4 +1,3 @@
-export * from "./release.js";
 export {
   DEVICE_REGISTRY_INVALID,
   type EnrolledDevice,
@@ -7,3 +6,4 @@ export {
   listDevices,
   readDeviceRegistry,
 } from "./registry.js";
+export * from "./release.js";

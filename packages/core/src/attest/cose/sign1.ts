@@ -117,3 +117,21 @@ export async function verifyCoseSign1(sign1: CoseSign1, key: CryptoKey): Promise
     return false;
   }
 }
+
+/**
+ * Signs `payload` as a tagged COSE_Sign1 with `algorithm` in the protected header. Only devices
+ * sign tokens; Cloister does so to simulate one (`cloister device release`) and in tests.
+ */
+export async function signCoseSign1(
+  payload: Uint8Array,
+  key: CryptoKey,
+  algorithm: CoseAlgorithm,
+): Promise<Uint8Array> {
+  const { hash } = COSE_ALGORITHMS[algorithm];
+  const protectedBytes = encode(new Map([[ALG, algorithm]]));
+  const toBeSigned = encode(["Signature1", protectedBytes, new Uint8Array(0), payload]);
+  const signature = new Uint8Array(
+    await crypto.subtle.sign({ name: "ECDSA", hash }, key, asBufferSource(toBeSigned)),
+  );
+  return encode(new Tag(COSE_SIGN1_TAG, [protectedBytes, new Map(), payload, signature]));
+}

@@ -1,6 +1,6 @@
-import { fromHex, fromUtf8, toHex } from "../../bytes.js";
+import { concat, fromHex, fromUtf8, sha256, toHex } from "../../bytes.js";
 import { ParseError } from "../../errors.js";
-import { ecPublicJwk } from "../cose/keys.js";
+import { ecPoint, ecPublicJwk } from "../cose/keys.js";
 
 /**
  * PSA has no certificate chain: a device's Initial Attestation Key (IAK) is endorsed out of band,
@@ -89,4 +89,12 @@ function keyOf(value: unknown, field: string): JsonWebKey {
     throw new ParseError(PSA_ENDORSEMENTS_INVALID, field, "is neither a JWK nor PEM text");
   }
   return ecPublicJwk(value as JsonWebKey, field, PSA_ENDORSEMENTS_INVALID);
+}
+
+/**
+ * The instance ID a PSA RoT derives from its IAK, as TF-M does: 0x01 (EUID type RAND) followed
+ * by SHA-256 of the key's uncompressed point. RoTs free to choose otherwise report their own.
+ */
+export async function psaInstanceIdOf(jwk: JsonWebKey): Promise<Uint8Array> {
+  return concat([new Uint8Array([0x01]), await sha256(ecPoint(jwk))]);
 }

@@ -1,5 +1,6 @@
 export * from "./appraise.js";
 export * from "./claims.js";
+export * from "./encode.js";
 export * from "./endorsements.js";
 export * from "./formats.js";
 export * from "./policy.js";
