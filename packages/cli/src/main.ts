@@ -2,7 +2,9 @@ import { createRequire } from "node:module";
 import { Command } from "@commander-js/extra-typings";
 import { attestCommand } from "./commands/attest.js";
 import { chatCommand } from "./commands/chat.js";
+import { deviceCommand } from "./commands/device.js";
 import { doctorCommand } from "./commands/doctor.js";
+import { modelCommand } from "./commands/model.js";
 import { proxyCommand } from "./commands/proxy.js";
 import { serveCommand } from "./commands/serve.js";
 import { reportError } from "./fail.js";
@@ -18,6 +20,8 @@ const program = new Command("cloister")
   .addCommand(chatCommand())
   .addCommand(attestCommand())
   .addCommand(proxyCommand())
+  .addCommand(deviceCommand())
+  .addCommand(modelCommand())
   .addCommand(doctorCommand())
   .enablePositionalOptions()
   .showHelpAfterError();

@@ -1,8 +1,16 @@
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { CloisterError, DEFAULT_POLICY, type Policy, parsePolicy } from "@cloister/core";
+import {
+  CloisterError,
+  type Collateral,
+  DEFAULT_POLICY,
+  type Policy,
+  parsePolicy,
+} from "@cloister/core";
 import { readSimulatedRoot, SIMULATED_ROOT_FILES } from "@cloister/server/tee";
 import { Option } from "@commander-js/extra-typings";
+import { armKeyCollateral } from "./arm-keys.js";
+import { readInput } from "./evidence-files.js";
 
 /** Flags every verifying command shares (chat, attest, proxy). */
 export const policyOptions = [
@@ -21,7 +29,15 @@ export const policyOptions = [
     "--model-digest <sha256:hex>",
     "accept only workloads whose every model has this digest (repeatable)",
   ).argParser(collect),
+  new Option(
+    "--model-signer <identity>",
+    'accept only workloads whose every model was verified before load as signed by this signer, as `cloister attest` shows it, e.g. "key sha256:…" (repeatable)',
+  ).argParser(collect),
   new Option("--no-local-root", "do not trust this machine's own simulated root automatically"),
+  new Option(
+    "--cca-keys <file>",
+    "Arm CCA: trust these platform attestation keys (CPAK: PEM, JWK or a veraison trust-anchor JSON; repeatable)",
+  ).argParser(collect),
 ] as const;
 
 export interface PolicyFlags {
@@ -29,7 +45,9 @@ export interface PolicyFlags {
   readonly allowSimulated?: string[];
   readonly measurement?: string[];
   readonly modelDigest?: string[];
+  readonly modelSigner?: string[];
   readonly localRoot?: boolean;
+  readonly ccaKeys?: string[];
 }
 
 function collect(value: string, previous: string[] | undefined): string[] {
@@ -63,10 +81,23 @@ export async function resolvePolicy(flags: PolicyFlags, configDir: string): Prom
     ...(flags.measurement === undefined
       ? {}
       : { measurements: flags.measurement.map((m) => m.toLowerCase()) }),
-    ...(flags.modelDigest === undefined
+    ...(flags.modelDigest === undefined && flags.modelSigner === undefined
       ? {}
-      : { workload: { ...base.workload, modelDigests: flags.modelDigest } }),
+      : {
+          workload: {
+            ...base.workload,
+            ...(flags.modelDigest === undefined ? {} : { modelDigests: flags.modelDigest }),
+            ...(flags.modelSigner === undefined ? {} : { modelSigners: flags.modelSigner }),
+          },
+        }),
   };
+}
+
+/** The trust anchors the caller brings for the workload's evidence (--cca-keys). */
+export async function callerCollateral(flags: PolicyFlags): Promise<Collateral> {
+  if (flags.ccaKeys === undefined) return {};
+  const files = await Promise.all(flags.ccaKeys.map((path) => readInput(path, "CCA platform key")));
+  return armKeyCollateral("cca", files);
 }
 
 async function ownRoot(configDir: string): Promise<JsonWebKey | undefined> {
@@ -77,7 +108,7 @@ async function ownRoot(configDir: string): Promise<JsonWebKey | undefined> {
   }
 }
 
-async function readPolicyFile(path: string): Promise<Policy> {
+export async function readPolicyFile(path: string): Promise<Policy> {
   let value: unknown;
   try {
     value = JSON.parse(await readFile(path, "utf8"));

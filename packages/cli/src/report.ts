@@ -26,7 +26,11 @@ export function summaryLine(
   ];
   const model =
     manifest.models.find((m) => m.id === modelId) ?? manifest.models.find((m) => m.kind === "chat");
-  if (model !== undefined) parts.push(`model ${model.id} ${short(model.digest)}`);
+  if (model !== undefined) {
+    parts.push(
+      `model ${model.id} ${short(model.digest)}${model.signer === undefined ? "" : ` signed by ${model.signer}`}`,
+    );
+  }
   parts.push(`verdict ${result.verdict}`);
   return parts.join(" · ");
 }

@@ -1,11 +1,11 @@
 import assert from "node:assert/strict";
-import { type ChildProcess, spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import OpenAI from "openai";
-import { CLOISTER_NODE_ARGS, REPO_ROOT, type Run, runCloister } from "./support/cloister-cli.js";
+import { type Run, runCloister, startLongRunning } from "./support/cloister-cli.js";
 
 let home: string;
 let server: ChildProcess;
@@ -16,36 +16,14 @@ function cloister(...args: string[]): Promise<Run> {
   return runCloister(args, home);
 }
 
-/** Starts a long-running command and resolves once its stdout matches `ready`. */
-function startLongRunning(
-  args: string[],
-  ready: RegExp,
-): Promise<{ child: ChildProcess; match: RegExpMatchArray }> {
-  const child = spawn(process.execPath, [...CLOISTER_NODE_ARGS, ...args], {
-    cwd: REPO_ROOT,
-    env: { ...process.env, CLOISTER_HOME: home },
-  });
-  return new Promise((resolve, reject) => {
-    let out = "";
-    let err = "";
-    child.stdout.on("data", (d: Buffer) => {
-      out += d;
-      const match = out.match(ready);
-      if (match) resolve({ child, match });
-    });
-    child.stderr.on("data", (d: Buffer) => {
-      err += d;
-    });
-    child.once("exit", (code) =>
-      reject(new Error(`exited with ${code} before it was ready:\n${out}\n${err}`)),
-    );
-  });
-}
-
 before(async () => {
   home = await mkdtemp(join(tmpdir(), "cloister-cli-home-"));
   // The README's quick start: the embedded demo models on the simulated TEE.
-  const started = await startLongRunning(["serve", "--port", "0"], /listening on (http:\/\/\S+)/);
+  const started = await startLongRunning(
+    ["serve", "--port", "0"],
+    home,
+    /listening on (http:\/\/\S+)/,
+  );
   server = started.child;
   url = started.match[1] as string;
 });
@@ -123,6 +101,7 @@ test("--allow-simulated with the server's root PEM is accepted explicitly", asyn
 test("`cloister proxy` serves a plaintext loopback endpoint the openai client uses unchanged", async () => {
   const { child, match } = await startLongRunning(
     ["proxy", "--listen", "127.0.0.1:0"],
+    home,
     /proxy listening on (http:\/\/\S+)\/v1/,
   );
   try {

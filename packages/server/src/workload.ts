@@ -11,6 +11,7 @@ import {
 } from "@cloister/core";
 import Fastify, { type FastifyInstance } from "fastify";
 import { registerAttestation } from "./api/attestation-route.js";
+import { registerDeviceRoutes } from "./api/device-routes.js";
 import type { InnerHandler } from "./api/inner.js";
 import { registerGateway } from "./api/ohttp-gateway.js";
 import { openAiRouter } from "./api/openai/router.js";
@@ -19,6 +20,7 @@ import { Attestor } from "./attestation/attestor.js";
 import { codeDigest } from "./attestation/code-digest.js";
 import { buildManifest, configDigest, simulatedMeasurement } from "./attestation/manifest.js";
 import { ReceiptSigner } from "./audit/receipt-signer.js";
+import type { DeviceKeyRelease } from "./devices/release.js";
 import type { Engine } from "./engines/engine.js";
 import { EngineRegistry } from "./engines/registry.js";
 import { discoverUpstreamModels, upstreamHandler } from "./engines/upstream.js";
@@ -55,6 +57,8 @@ export interface WorkloadOptions {
    * certificate table is empty, so that clients can verify without fetching anything.
    */
   readonly collateral?: (provider: EvidenceProvider) => Promise<Collateral>;
+  /** Release model keys to edge devices that prove their firmware with a PSA token. */
+  readonly deviceRelease?: DeviceKeyRelease;
   /** Fastify/pino logging; never includes bodies. */
   readonly logger: boolean | { readonly level: string };
 }
@@ -87,6 +91,9 @@ export async function startWorkload(options: WorkloadOptions): Promise<RunningWo
     maxWaiting: options.maxWaiting,
     insecurePlaintext: options.insecurePlaintext,
     replayWindowMs: options.replayWindowMs,
+    ...(options.deviceRelease === undefined
+      ? {}
+      : { deviceRelease: options.deviceRelease.describe() }),
   };
   // A random key id, so a client holding a previous instance's key is told "unknown key" and re-attests.
   const gatewayKey = await generateGatewayKey(randomInt(256));
@@ -123,6 +130,7 @@ export async function startWorkload(options: WorkloadOptions): Promise<RunningWo
     bodyLimit: BODY_LIMIT,
   });
   if (options.insecurePlaintext) registerPlaintextRoutes(app, handler);
+  if (options.deviceRelease !== undefined) registerDeviceRoutes(app, options.deviceRelease);
   app.addHook("onClose", close);
   await app.listen({ host: options.host, port: options.port });
   const address = app.server.address();
@@ -144,7 +152,12 @@ async function backendOf(
   }
   const registry = new EngineRegistry(backend.engines);
   return {
-    models: backend.engines.map((e) => ({ id: e.id, kind: e.kind, digest: e.digest })),
+    models: backend.engines.map((e) => ({
+      id: e.id,
+      kind: e.kind,
+      digest: e.digest,
+      ...(e.signer === undefined ? {} : { signer: e.signer }),
+    })),
     handler: openAiRouter(registry, new WorkQueue(options.parallel, options.maxWaiting)),
     close: () => registry.close(),
   };

@@ -1,10 +1,20 @@
-import { type Collateral, SNP_COLLATERAL, short } from "@cloister/core";
-import type { Backend, Engine } from "@cloister/server";
+import { readFile } from "node:fs/promises";
+import { CloisterError, type Collateral, SNP_COLLATERAL, short } from "@cloister/core";
+import type {
+  Backend,
+  DeviceKeyRelease,
+  Engine,
+  ModelKeyring,
+  ModelTrustPolicy,
+} from "@cloister/server";
 import { cloisterConfigDir, type EvidenceProvider } from "@cloister/server/tee";
 import { Command, InvalidArgumentError, Option } from "@commander-js/extra-typings";
 import { fetchCollateral } from "../collateral/fetch.js";
 import { readCertificates } from "../evidence-files.js";
 import { forgetLocalServer, recordLocalServer } from "../local-server.js";
+import { readPolicyFile } from "../policy-flags.js";
+import { defaultDeviceRegistry } from "./device.js";
+import { PUBLIC_GOOD_TRUSTED_ROOT } from "./model.js";
 
 export function serveCommand(): Command {
   return new Command("serve")
@@ -12,8 +22,38 @@ export function serveCommand(): Command {
       "Run a Cloister workload: attested, end-to-end-encrypted OpenAI-compatible inference.",
     )
     .option(
-      "--model <path.gguf>",
-      "serve this GGUF model (repeatable; default: the embedded Moby-Dick demo model)",
+      "--model <path>",
+      "serve this model: a .gguf file, a directory holding one, or either encrypted by `cloister model encrypt` (repeatable; default: the embedded Moby-Dick demo model)",
+      collect,
+    )
+    .option(
+      "--model-signature <file>",
+      "the model-signing bundle of the --model at the same position (default: <dir>/model.sig, else <path>.sig)",
+      collect,
+    )
+    .option(
+      "--trust-key <pub.pem>",
+      "refuse to start unless every model is signed by this public key or another trusted signer (repeatable)",
+      collect,
+    )
+    .option(
+      "--trust-ca <ca.pem>",
+      "accept models signed with a certificate chaining to this CA, root or intermediate (repeatable)",
+      collect,
+    )
+    .option(
+      "--trust-identity <id>",
+      "accept models signed keyless by this Sigstore identity, with --trust-issuer (repeatable)",
+      collect,
+    )
+    .option("--trust-issuer <url>", "the OIDC issuer of every --trust-identity")
+    .option(
+      "--trusted-root <file>",
+      "Sigstore trusted_root.json for --trust-identity (default: the public-good instance)",
+    )
+    .option(
+      "--decryption-key <file>",
+      `a model key file for encrypted models (repeatable; also the JWK Set in $CLOISTER_MODEL_KEYS)`,
       collect,
     )
     .option(
@@ -53,6 +93,19 @@ export function serveCommand(): Command {
     .option(
       "--fetch-collateral",
       "fetch verification collateral once at start-up (cached) and serve it with the evidence: SEV-SNP: the VCEK, chain and CRL from AMD KDS; TDX/SGX: TCB info, QE identity and CRLs from Intel PCS",
+    )
+    .option(
+      "--device-key <file>",
+      "offer this model key (a key file from `cloister model encrypt`) to edge devices that prove their firmware with a PSA token; enables /v1/devices/* (repeatable)",
+      collect,
+    )
+    .option(
+      "--device-registry <file>",
+      "with --device-key: the enrolled device keys (`cloister device enroll`)",
+    )
+    .option(
+      "--device-policy <file>",
+      'with --device-key: the policy device tokens must meet (JSON; default {"platforms":["psa"]}: an enrolled IAK and the secured lifecycle)',
     )
     .option("--kds-url <url>", "with --fetch-collateral: an AMD KDS mirror")
     .option("--pccs <url>", "with --fetch-collateral: a PCCS (or PCS mirror) instead of Intel PCS")
@@ -97,6 +150,9 @@ export function serveCommand(): Command {
         logger: { level: options.logLevel },
         preferSimulated: options.simulate === true,
         collateral: (provider) => operatorCollateral(provider, options, configDir),
+        ...(options.deviceKey === undefined
+          ? {}
+          : { deviceRelease: await deviceRelease(options.deviceKey, options) }),
       });
       await recordLocalServer(configDir, workload.url);
       const tee = workload.provider;
@@ -104,10 +160,16 @@ export function serveCommand(): Command {
         `Cloister ${workload.manifest.cloister} listening on ${workload.url}`,
         `  TEE       ${tee.description}`,
         ...workload.manifest.models.map(
-          (m) => `  model     ${m.id} (${m.kind}) ${short(m.digest)}`,
+          (m) =>
+            `  model     ${m.id} (${m.kind}) ${short(m.digest)}${m.signer === undefined ? "" : `  signed by ${m.signer}`}`,
         ),
         `  code      ${short(workload.manifest.code)}`,
         `  endpoint  ${workload.url}/v1/attestation (evidence + manifest), ${workload.url}/v1/ohttp (encrypted requests only)`,
+        ...(options.deviceKey === undefined
+          ? []
+          : [
+              `  devices   ${workload.url}/v1/devices/release: keys ${options.deviceKey.length} offered to enrolled PSA devices (${options.deviceRegistry ?? defaultDeviceRegistry()})`,
+            ]),
         "",
         `Try:  npx cloister chat "Call me Ishmael"`,
       ];
@@ -120,6 +182,24 @@ export function serveCommand(): Command {
       process.once("SIGINT", stop);
       process.once("SIGTERM", stop);
     });
+}
+
+/** --device-key: attestation-gated release of model keys to enrolled PSA devices. */
+async function deviceRelease(
+  keyFiles: readonly string[],
+  options: { deviceRegistry?: string; devicePolicy?: string },
+): Promise<DeviceKeyRelease> {
+  const { DeviceKeyRelease, modelKeyring, readModelKeyFile } = await import("@cloister/server");
+  const keys = modelKeyring(await Promise.all(keyFiles.map(readModelKeyFile)));
+  const policy =
+    options.devicePolicy === undefined
+      ? { platforms: ["psa" as const] }
+      : await readPolicyFile(options.devicePolicy);
+  return new DeviceKeyRelease({
+    registryPath: options.deviceRegistry ?? defaultDeviceRegistry(),
+    policy,
+    keys,
+  });
 }
 
 /** What `--certs` and `--fetch-collateral` add to every attestation bundle. */
@@ -147,6 +227,13 @@ async function operatorCollateral(
 
 async function loadBackend(options: {
   model?: string[];
+  modelSignature?: string[];
+  trustKey?: string[];
+  trustCa?: string[];
+  trustIdentity?: string[];
+  trustIssuer?: string;
+  trustedRoot?: string;
+  decryptionKey?: string[];
   embeddings: boolean;
   upstream?: string;
   threads?: number;
@@ -155,23 +242,87 @@ async function loadBackend(options: {
   parallel: number;
 }): Promise<Backend> {
   if (options.upstream !== undefined) return { kind: "upstream", url: new URL(options.upstream) };
-  const { DEFAULT_CHAT_MODEL_PATH, loadLlamaEngine, loadUseLiteEngine } = await import(
-    "@cloister/server"
-  );
+  const { DEFAULT_CHAT_MODEL_PATH, loadLlamaEngine, loadUseLiteEngine, prepareModel } =
+    await import("@cloister/server");
+  const trust = await modelTrust(options);
+  const keys = await decryptionKeys(options.decryptionKey ?? []);
   const engines: Engine[] = [];
-  for (const modelPath of options.model ?? [DEFAULT_CHAT_MODEL_PATH]) {
-    engines.push(
-      await loadLlamaEngine({
-        modelPath,
-        gpu: options.gpu === "off" ? false : "auto",
-        parallel: options.parallel,
-        ...(options.threads === undefined ? {} : { threads: options.threads }),
-        ...(options.context === undefined ? {} : { contextSize: options.context }),
-      }),
+  for (const [i, path] of (options.model ?? [DEFAULT_CHAT_MODEL_PATH]).entries()) {
+    const signature = options.modelSignature?.[i];
+    const prepared = await prepareModel(
+      { path, ...(signature === undefined ? {} : { signature }) },
+      {
+        ...(trust === undefined ? {} : { trust }),
+        ...(keys === undefined ? {} : { keys }),
+        // Inside a TEE the disk belongs to the host: a digest cache there could vouch for a
+        // changed file, so the workload hashes every byte it is about to load.
+        cache: false,
+      },
     );
+    try {
+      engines.push(
+        await loadLlamaEngine({
+          modelPath: prepared.ggufPath,
+          gpu: options.gpu === "off" ? false : "auto",
+          parallel: options.parallel,
+          ...(prepared.verified === undefined ? {} : { verified: prepared.verified }),
+          ...(options.threads === undefined ? {} : { threads: options.threads }),
+          ...(options.context === undefined ? {} : { contextSize: options.context }),
+        }),
+      );
+    } finally {
+      // A decrypted copy is removed once the engine has mapped it: the plaintext lives on only
+      // in this process's memory.
+      await prepared.dispose();
+    }
   }
   if (options.embeddings) engines.push(await loadUseLiteEngine());
   return { kind: "engines", engines };
+}
+
+/** --trust-*: the signers a model must verify against before it loads (none: no requirement). */
+async function modelTrust(options: {
+  trustKey?: string[];
+  trustCa?: string[];
+  trustIdentity?: string[];
+  trustIssuer?: string;
+  trustedRoot?: string;
+}): Promise<ModelTrustPolicy | undefined> {
+  if (
+    options.trustKey === undefined &&
+    options.trustCa === undefined &&
+    options.trustIdentity === undefined
+  ) {
+    return undefined;
+  }
+  if (options.trustIdentity !== undefined && options.trustIssuer === undefined) {
+    throw new CloisterError("cli.usage", "--trust-identity needs --trust-issuer.");
+  }
+  const issuer = options.trustIssuer as string;
+  return {
+    ...(options.trustKey === undefined
+      ? {}
+      : { keys: await Promise.all(options.trustKey.map((p) => readFile(p, "utf8"))) }),
+    ...(options.trustCa === undefined
+      ? {}
+      : { certificates: await Promise.all(options.trustCa.map((p) => readFile(p, "utf8"))) }),
+    ...(options.trustIdentity === undefined
+      ? {}
+      : {
+          sigstore: {
+            trustedRoot: await readFile(options.trustedRoot ?? PUBLIC_GOOD_TRUSTED_ROOT),
+            identities: options.trustIdentity.map((identity) => ({ identity, issuer })),
+          },
+        }),
+  };
+}
+
+/** Model keys from --decryption-key files and $CLOISTER_MODEL_KEYS; undefined when none. */
+async function decryptionKeys(files: readonly string[]): Promise<ModelKeyring | undefined> {
+  const { modelKeyring, modelKeysFromEnv, readModelKeyFile } = await import("@cloister/server");
+  const fromFiles = await Promise.all(files.map(readModelKeyFile));
+  const all = [...fromFiles, ...modelKeysFromEnv().values()];
+  return all.length === 0 ? undefined : modelKeyring(all);
 }
 
 function collect(value: string, previous: string[] | undefined): string[] {

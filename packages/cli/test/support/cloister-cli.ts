@@ -5,7 +5,7 @@
  * of it, shared by the end-to-end tests.
  */
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
+import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
@@ -78,4 +78,42 @@ export function reasonCodes(output: JsonOutput): string[] {
 /** The check with this code, or undefined when the run did not make it. */
 export function findCheck(output: JsonOutput, code: string) {
   return output.checks.find((c) => c.code === code);
+}
+
+/**
+ * Starts a long-running command (e.g. `serve`) and resolves once its stdout matches `ready`;
+ * rejects with its output if it exits first.
+ */
+export function startLongRunning(
+  args: string[],
+  home: string,
+  ready: RegExp,
+): Promise<{ child: ChildProcess; match: RegExpMatchArray }> {
+  const child = spawn(process.execPath, [...CLOISTER_NODE_ARGS, ...args], {
+    cwd: REPO_ROOT,
+    env: { ...process.env, CLOISTER_HOME: home },
+  });
+  return new Promise((resolve, reject) => {
+    let out = "";
+    let err = "";
+    child.stdout?.on("data", (d: Buffer) => {
+      out += d;
+      const match = out.match(ready);
+      if (match) resolve({ child, match });
+    });
+    child.stderr?.on("data", (d: Buffer) => {
+      err += d;
+    });
+    child.once("exit", (code) =>
+      reject(new Error(`exited with ${code} before it was ready:\n${out}\n${err}`)),
+    );
+  });
+}
+
+/** Stops a command started with startLongRunning and waits for it to exit. */
+export async function stopLongRunning(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return;
+  const exited = new Promise((resolve) => child.once("exit", resolve));
+  child.kill("SIGTERM");
+  await exited;
 }

@@ -37,8 +37,13 @@ export interface GenerateOptions extends SamplingOptions {
 export interface ModelInfo {
   /** The id clients use in `model`, e.g. "moby-dick-char". */
   readonly id: string;
-  /** "sha256:<hex>" of the model file(s); goes into the workload manifest. */
+  /**
+   * "sha256:<hex>": of the model file, or, for a model whose signature verified before load,
+   * the digest its model_signing bundle signs. Goes into the workload manifest.
+   */
   readonly digest: string;
+  /** Who signed the model, when its signature verified before load. */
+  readonly signer?: string;
 }
 
 export interface ChatEngine extends ModelInfo {

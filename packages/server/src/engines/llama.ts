@@ -51,6 +51,11 @@ export interface LlamaEngineOptions {
   readonly contextSize?: number;
   /** Generations that run at once (default 1); more requests wait for a free sequence. */
   readonly parallel?: number;
+  /**
+   * The model's signature verified before load (see models/prepare.ts): its signed digest and
+   * signer go into the manifest instead of a digest of the file.
+   */
+  readonly verified?: { readonly digest: string; readonly signer: string };
 }
 
 /** A prompt that leaves no room in the context for even one generated token. */
@@ -90,7 +95,7 @@ export async function loadLlamaEngine(options: LlamaEngineOptions): Promise<Chat
   const llama = await getLlama({ build: "never", gpu });
   try {
     const [digest, model] = await Promise.all([
-      sha256File(modelPath),
+      options.verified?.digest ?? sha256File(modelPath),
       llama.loadModel({ modelPath }),
     ]);
     const context = await model.createContext({
@@ -104,6 +109,7 @@ export async function loadLlamaEngine(options: LlamaEngineOptions): Promise<Chat
     return new LlamaChatEngine({
       id: options.id ?? basename(modelPath).replace(/\.gguf$/i, ""),
       digest,
+      ...(options.verified === undefined ? {} : { signer: options.verified.signer }),
       llama,
       model,
       context,
@@ -139,6 +145,7 @@ class LlamaChatEngine implements ChatEngine {
   readonly kind = "chat";
   readonly id: string;
   readonly digest: string;
+  readonly signer?: string;
   readonly contextSize: number;
   readonly #llama: Llama;
   readonly #model: LlamaModel;
@@ -150,6 +157,7 @@ class LlamaChatEngine implements ChatEngine {
   constructor(parts: {
     id: string;
     digest: string;
+    signer?: string;
     llama: Llama;
     model: LlamaModel;
     context: LlamaContext;
@@ -157,6 +165,7 @@ class LlamaChatEngine implements ChatEngine {
   }) {
     this.id = parts.id;
     this.digest = parts.digest;
+    if (parts.signer !== undefined) this.signer = parts.signer;
     this.#llama = parts.llama;
     this.#model = parts.model;
     this.#context = parts.context;
