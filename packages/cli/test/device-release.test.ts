@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { createCipheriv, createDecipheriv, generateKeyPairSync, randomBytes } from "node:crypto";
-import { mkdtemp, rm } from "node:fs/promises";
+import { generateKeyPairSync } from "node:crypto";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
@@ -12,7 +12,17 @@ import {
   RELEASE_PROBLEMS,
   toBase64Url,
 } from "@cloister/core";
-import { DeviceKeyRelease, enrollDevice, listDevices } from "@cloister/server";
+import {
+  DEFAULT_CHAT_MODEL_PATH,
+  DeviceKeyRelease,
+  decryptModelFile,
+  encryptModelFile,
+  enrollDevice,
+  generateModelKey,
+  listDevices,
+  ModelKey,
+  modelKeyring,
+} from "@cloister/server";
 import { startTestWorkload, type TestWorkload } from "../../client/test/support/workload.js";
 import { simulatedRot, TFM_TEST_IAK } from "../src/device/simulated-rot.js";
 
@@ -22,7 +32,7 @@ import { simulatedRot, TFM_TEST_IAK } from "../src/device/simulated-rot.js";
  */
 
 const KEY_ID = "edge-model-2026";
-const MODEL_KEY = new Uint8Array(randomBytes(32));
+const MODEL_KEY = generateModelKey(KEY_ID);
 const SPE = "96a2ec56c65120a60ce3a53ef8d2082233772aacd5b17935a92be12ac577f685";
 const NSPE = "087d13c68f32aaafb8c4fc0a2253445432009765e216fb85c398c9580522c1bf";
 const POLICY: Policy = {
@@ -50,7 +60,7 @@ before(async () => {
     deviceRelease: new DeviceKeyRelease({
       registryPath,
       policy: POLICY,
-      keys: new Map([[KEY_ID, { bytes: MODEL_KEY }]]),
+      keys: modelKeyring([MODEL_KEY]),
     }),
   });
 });
@@ -80,24 +90,21 @@ test("enrollment derives TF-M's instance ID from its IAK", async () => {
   );
 });
 
-test("a device with the expected firmware gets the key, and it decrypts what the owner encrypted", async () => {
-  // The model owner encrypted with the key; only a released copy can open it.
-  const iv = randomBytes(12);
-  const cipher = createCipheriv("aes-256-gcm", MODEL_KEY, iv);
-  const sealed = Buffer.concat([cipher.update("weights of the edge model"), cipher.final()]);
-  const tag = cipher.getAuthTag();
+test("a device with the expected firmware gets the key, and it decrypts the owner's encrypted model", async () => {
+  // The model owner encrypted the real demo model; only a released copy of the key opens it.
+  const encrypted = join(dir, "moby-dick-char.gguf.cenc");
+  await encryptModelFile(DEFAULT_CHAT_MODEL_PATH, encrypted, { key: MODEL_KEY });
 
   const released = await requestDeviceKey(t.workload.url, {
     keyId: KEY_ID,
     attest: await simulatedRot(),
   });
   assert.equal(released.keyId, KEY_ID);
-  const decipher = createDecipheriv("aes-256-gcm", released.key, iv);
-  decipher.setAuthTag(tag);
-  assert.equal(
-    Buffer.concat([decipher.update(sealed), decipher.final()]).toString(),
-    "weights of the edge model",
-  );
+  const decrypted = join(dir, "moby-dick-char.gguf");
+  await decryptModelFile(encrypted, decrypted, {
+    keys: modelKeyring([new ModelKey(released.keyId, released.key)]),
+  });
+  assert.deepEqual(await readFile(decrypted), await readFile(DEFAULT_CHAT_MODEL_PATH));
 });
 
 test("a token over another nonce gets nothing: the binding check says why", async () => {
