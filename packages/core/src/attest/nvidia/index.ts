@@ -1,5 +1,6 @@
 export * from "./abi/index.js";
 export * from "./appraise.js";
+export type { GpuAttestation } from "./attestation.js";
 export { type GpuChainOptions, type GpuChainResult, verifyGpuCertChain } from "./chain.js";
 export type { GpuClaims } from "./claims.js";
 export type { NvidiaArchitecture, NvidiaDevice } from "./device.js";
