@@ -5,12 +5,16 @@ import {
   CloisterError,
   type Collateral,
   type Evidence,
+  type GpuEvidenceInput,
   isDcapQuote,
   PSA_TOKEN_FORMAT,
+  parseGpuEvidenceInput,
+  parseNrasToken,
   SGX_QUOTE_FORMAT,
   sniffSnpEvidence,
   TDX_QUOTE_FORMAT,
 } from "@cloister/core";
+import type { NrasEvidenceFile } from "./commands/attest-verify-nras.js";
 
 /** Evidence recognised in a file, with the collateral the file itself carried. */
 export interface EvidenceFile {
@@ -20,17 +24,71 @@ export interface EvidenceFile {
   readonly collateral: Collateral;
 }
 
+/**
+ * NVIDIA GPU or NVSwitch evidence: not an `Evidence` of the CPU platforms, since a file may hold
+ * several devices' evidences, each verified on its own.
+ */
+export interface GpuEvidenceFile {
+  readonly form: string;
+  readonly gpus: readonly GpuEvidenceInput[];
+}
+
 /** Recognises the evidence in a file; each platform adds its sniffer here. */
-export async function readEvidenceFile(path: string): Promise<EvidenceFile> {
+export async function readEvidenceFile(
+  path: string,
+): Promise<EvidenceFile | GpuEvidenceFile | NrasEvidenceFile> {
   const bytes = await readInput(path, "evidence");
-  const found = sniffDcapQuote(bytes) ?? sniffArmToken(bytes) ?? sniffSnpEvidence(bytes);
+  const found =
+    sniffNrasToken(bytes) ??
+    sniffGpuEvidence(bytes) ??
+    sniffDcapQuote(bytes) ??
+    sniffArmToken(bytes) ??
+    sniffSnpEvidence(bytes);
   if (found === undefined) {
     throw new CloisterError(
       "evidence.unrecognised",
-      `${path} is not evidence Cloister recognises (an SEV-SNP report, raw, hex or extended, an Azure HCL report or vTPM evidence JSON, an Intel TDX or SGX quote, or an Arm PSA or CCA token).`,
+      `${path} is not evidence Cloister recognises (an SEV-SNP report, raw, hex or extended, an Azure HCL report or vTPM evidence JSON, an Intel TDX or SGX quote, an Arm PSA or CCA token, NVIDIA GPU evidence or an NVIDIA NRAS token).`,
     );
   }
   return found;
+}
+
+/** An NRAS result: the JSON array whose first element is ["JWT", "<overall token>"]. */
+function sniffNrasToken(bytes: Uint8Array): NrasEvidenceFile | undefined {
+  const head = Buffer.from(bytes.subarray(0, 64)).toString("latin1").replace(/\s/g, "");
+  if (!head.startsWith('[["JWT"')) return undefined;
+  const nras = parseNrasToken(Buffer.from(bytes).toString("utf8"));
+  return { form: `NVIDIA NRAS token (${nras.detached.size} GPU token(s))`, nras };
+}
+
+/**
+ * NVIDIA SPDM evidence by its first two bytes, GET_MEASUREMENTS in SPDM 1.1 (0x11 0xe0), raw or
+ * as hex text, or the Attestation SDK's JSON (objects with `evidence` and `certificate`). No
+ * other format starts so: the sniff claims nothing it would then fail to parse as another's.
+ */
+function sniffGpuEvidence(bytes: Uint8Array): GpuEvidenceFile | undefined {
+  if (bytes[0] === 0x11 && bytes[1] === 0xe0) {
+    return { form: "NVIDIA SPDM evidence (raw)", gpus: parseGpuEvidenceInput(bytes) };
+  }
+  const head = Buffer.from(bytes.subarray(0, 64)).toString("latin1").trimStart();
+  if (/^11e0/i.test(head)) {
+    return { form: "NVIDIA SPDM evidence (hex)", gpus: parseGpuEvidenceInput(bytes) };
+  }
+  if (!head.startsWith("{") && !head.startsWith("[")) return undefined;
+  let value: unknown;
+  try {
+    value = JSON.parse(Buffer.from(bytes).toString("utf8"));
+  } catch {
+    return undefined;
+  }
+  const first: unknown = Array.isArray(value) ? value[0] : value;
+  if (typeof first !== "object" || first === null || !("evidence" in first)) return undefined;
+  if (!("certificate" in first)) return undefined;
+  const gpus = parseGpuEvidenceInput(bytes);
+  return {
+    form: `NVIDIA Attestation SDK JSON (${gpus.length} ${gpus.length === 1 ? "evidence" : "evidences"})`,
+    gpus,
+  };
 }
 
 /**

@@ -16,7 +16,7 @@ import { readInput } from "./evidence-files.js";
 export const policyOptions = [
   new Option(
     "--policy <file>",
-    "a JSON policy file (platforms, measurements, hardwareIds, allowDebug, workload pins, snp rules)",
+    "a JSON policy file (platforms, measurements, hardwareIds, allowDebug, workload pins, and the snp, dcap, tdx, sgx, cca, psa and nvidia sections)",
   ),
   new Option(
     "--allow-simulated <root.pem>",

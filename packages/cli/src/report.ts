@@ -1,6 +1,7 @@
 import {
   type AttestationResult,
   type CheckStatus,
+  type GpuResult,
   short,
   type WorkloadManifest,
 } from "@cloister/core";
@@ -22,6 +23,7 @@ export function summaryLine(
 ): string {
   const parts = [
     `verified ${result.platform}${result.insecure ? ` (${INSECURE_NOTICE})` : ""}`,
+    ...(result.gpus === undefined ? [] : [`${result.gpus.length} GPU(s) bound`]),
     `measurement ${short(result.claims?.measurement ?? "unknown")}`,
   ];
   const model =
@@ -46,6 +48,7 @@ export function checksReport(
     `Workload   ${url}`,
     `Platform   ${result.platform}${result.insecure ? `  (${INSECURE_NOTICE})` : ""}`,
     `Verdict    ${result.verdict}`,
+    ...(result.gpus ?? []).map((gpu) => `GPU ${gpu.index}      ${gpuLine(gpu)}`),
     "",
     ...result.checks.map((c) => `  ${MARK[c.status]}  ${c.code.padEnd(width)}  ${c.message}`),
   ];
@@ -62,4 +65,14 @@ export function checksReport(
     );
   }
   return lines.join("\n");
+}
+
+/** One GPU as `cloister attest` lists it: model, firmware, CC mode and its own verdict. */
+export function gpuLine(gpu: GpuResult): string {
+  const c = gpu.claims;
+  const what =
+    c === undefined
+      ? "evidence did not verify"
+      : `${c.architecture} ${c.chip} driver ${c.driverVersion ?? "?"} VBIOS ${c.vbiosVersion ?? "?"}`;
+  return `${what}, CC ${gpu.ccMode ?? "not established"}, ${gpu.verdict}`;
 }

@@ -5,10 +5,12 @@ import {
   DEFAULT_POLICY,
   type Policy,
   parseBundle,
+  type RimVerifier,
   toHex,
   verifyWorkload,
   type WorkloadVerification,
 } from "@cloister/core";
+import { defaultRimVerifier } from "./rim-verifier.js";
 
 export interface FetchAttestationOptions {
   readonly policy?: Policy;
@@ -18,6 +20,8 @@ export interface FetchAttestationOptions {
   readonly now?: Date;
   /** Trust anchors and collateral the caller brings, e.g. Arm CCA platform keys (see verifyWorkload). */
   readonly collateral?: Collateral;
+  /** Checks NVIDIA RIMs; default: the Node build's (see rim-verifier.ts), none in browsers. */
+  readonly rimVerifier?: RimVerifier;
 }
 
 /**
@@ -53,9 +57,11 @@ export async function fetchAttestation(
   } catch {
     throw new CloisterError("attestation.http", `${target.href} did not answer with JSON.`);
   }
+  const rimVerifier = options.rimVerifier ?? defaultRimVerifier();
   return verifyWorkload(parseBundle(json), options.policy ?? DEFAULT_POLICY, {
     now: options.now ?? new Date(),
     ...(options.nonce === undefined ? {} : { nonce: options.nonce }),
     ...(options.collateral === undefined ? {} : { collateral: options.collateral }),
+    ...(rimVerifier === undefined ? {} : { rimVerifier }),
   });
 }

@@ -9,6 +9,7 @@ import {
   manifestDigest,
   type Policy,
   type ReceiptBody,
+  type RimVerifier,
   type Suite,
   type WorkloadManifest,
 } from "@cloister/core";
@@ -32,6 +33,8 @@ export interface ConnectOptions {
    * verify a workload in an Arm CCA realm, whose platform key no workload can vouch for itself.
    */
   readonly collateral?: Collateral;
+  /** Checks NVIDIA RIMs; default: the Node build's, none in browsers. */
+  readonly rimVerifier?: RimVerifier;
 }
 
 /**
@@ -120,6 +123,7 @@ async function verify(url: URL, options: ConnectOptions): Promise<Verified> {
     ...(nonce === undefined ? {} : { nonce }),
     ...(options.fetch === undefined ? {} : { fetch: options.fetch }),
     ...(options.collateral === undefined ? {} : { collateral: options.collateral }),
+    ...(options.rimVerifier === undefined ? {} : { rimVerifier: options.rimVerifier }),
   });
   const { result, manifest } = verification;
   if (result.verdict === "contraindicated" || manifest === undefined)

@@ -1,4 +1,5 @@
 export type { InnerHandler, InnerRequest, InnerResponse } from "./api/inner.js";
+export type { GpuSource } from "./attestation/attestor.js";
 export { codeDigest } from "./attestation/code-digest.js";
 export * from "./devices/index.js";
 export { DEFAULT_CHAT_MODEL_PATH } from "./engines/default-models.js";

@@ -16,7 +16,7 @@ import type { InnerHandler } from "./api/inner.js";
 import { registerGateway } from "./api/ohttp-gateway.js";
 import { openAiRouter } from "./api/openai/router.js";
 import { registerPlaintextRoutes } from "./api/plaintext-routes.js";
-import { Attestor } from "./attestation/attestor.js";
+import { Attestor, type GpuSource } from "./attestation/attestor.js";
 import { codeDigest } from "./attestation/code-digest.js";
 import { buildManifest, configDigest, simulatedMeasurement } from "./attestation/manifest.js";
 import { ReceiptSigner } from "./audit/receipt-signer.js";
@@ -57,6 +57,8 @@ export interface WorkloadOptions {
    * certificate table is empty, so that clients can verify without fetching anything.
    */
   readonly collateral?: (provider: EvidenceProvider) => Promise<Collateral>;
+  /** The machine's confidential GPUs, attested and bound with every bundle. */
+  readonly gpus?: GpuSource;
   /** Release model keys to edge devices that prove their firmware with a PSA token. */
   readonly deviceRelease?: DeviceKeyRelease;
   /** Fastify/pino logging; never includes bodies. */
@@ -121,7 +123,13 @@ export async function startWorkload(options: WorkloadOptions): Promise<RunningWo
     forceCloseConnections: true,
   });
   const collateral = options.collateral === undefined ? {} : await options.collateral(provider);
-  registerAttestation(app, new Attestor(provider, manifest, { collateral }));
+  registerAttestation(
+    app,
+    new Attestor(provider, manifest, {
+      collateral,
+      ...(options.gpus === undefined ? {} : { gpus: options.gpus }),
+    }),
+  );
   registerGateway(app, {
     keys: [gatewayKey],
     replay: new ReplayCache({ windowMs: options.replayWindowMs }),

@@ -24,6 +24,8 @@ import { fetchCollateral } from "../collateral/fetch.js";
 import { readCertificates, readEvidenceFile, readInput } from "../evidence-files.js";
 import { resolvePolicy } from "../policy-flags.js";
 import { MARK } from "../report.js";
+import { gpuArch, gpuNonce, refuseFlags, verifyGpuFile } from "./attest-verify-gpu.js";
+import { verifyNrasFile } from "./attest-verify-nras.js";
 
 export function attestVerifyCommand() {
   return new Command("verify")
@@ -32,12 +34,12 @@ export function attestVerifyCommand() {
     )
     .argument(
       "<evidence>",
-      "the evidence file: an SEV-SNP report (raw, hex or followed by its certificate table), an Azure HCL report / vTPM evidence JSON, or an Intel TDX or SGX quote; the format is detected",
+      "the evidence file: an SEV-SNP report (raw, hex or followed by its certificate table), an Azure HCL report / vTPM evidence JSON, an Intel TDX or SGX quote, an Arm PSA or CCA token, or NVIDIA GPU/NVSwitch evidence (SPDM raw or hex, or the Attestation SDK's JSON for one or many devices); the format is detected",
     )
     .addOption(
       new Option(
         "--certs <file|dir>",
-        "the signing certificate (VCEK or VLEK) and any others, PEM or DER; a directory means every .pem/.der/.crt/.cer file in it (repeatable)",
+        "the signing certificate (VCEK or VLEK) and any others, or an NVIDIA device's chain (leaf first) when the evidence carries none; PEM or DER; a directory means every .pem/.der/.crt/.cer file in it (repeatable)",
       ).argParser(collect),
     )
     .option(
@@ -108,10 +110,48 @@ export function attestVerifyCommand() {
       "require this report data (up to 64 bytes; shorter values are zero-padded)",
       reportData,
     )
+    .option(
+      "--nonce <hex>",
+      "NVIDIA: the nonce the device was asked to sign (required unless the SDK JSON declares one, which proves no freshness)",
+      gpuNonce,
+    )
+    .addOption(
+      new Option(
+        "--rim <file>",
+        "NVIDIA: a driver or VBIOS RIM (signed SWID XML) to compare the measurements with (repeatable)",
+      ).argParser(collect),
+    )
+    .option(
+      "--gpu-arch <arch>",
+      "NVIDIA: accept only this architecture: HOPPER, BLACKWELL or LS10 (repeatable)",
+      gpuArch,
+    )
+    .option("--min-driver <version>", "NVIDIA: the lowest driver version accepted, e.g. 550.90.07")
+    .option(
+      "--min-vbios <version>",
+      "NVIDIA: the lowest VBIOS version accepted, e.g. 96.00.9f.00.01",
+    )
+    .addOption(
+      new Option(
+        "--gpu-cc-mode <mode>",
+        "NVIDIA: CC mode is required unless the evidence signs it (newer firmware's feature flag); 'attested-elsewhere' accepts that another check established it",
+      ).choices(["required", "attested-elsewhere"] as const),
+    )
+    .option(
+      "--allow-unknown-revocation",
+      "NVIDIA: accept certificates whose revocation is unknown (no OCSP is checked offline)",
+    )
+    .option(
+      "--jwks <file>",
+      "NVIDIA NRAS token: NRAS's signing keys (a JWKS fetched beforehand; nothing is fetched)",
+    )
     .option("--authenticity-only", "skip appraisal: exit 0 iff the evidence is authentic")
     .option("--json", "print the result as JSON")
     .action(async (path, options) => {
       const file = await readEvidenceFile(path);
+      if ("gpus" in file) return verifyGpuFile(path, file, options);
+      if ("nras" in file) return verifyNrasFile(path, file, options);
+      refuseFlags(options, "cpu", `${file.form} evidence`);
       const collateral: Record<string, Uint8Array | string> = { ...file.collateral };
       const certificates = await readCertificates(options.certs ?? []);
       if (certificates !== undefined) collateral[SNP_COLLATERAL.certificates] = certificates;

@@ -1,4 +1,4 @@
-import { cloisterConfigDir, describeTeeInterfaces } from "@cloister/server/tee";
+import { cloisterConfigDir, describeTeeInterfaces, type GpuReport } from "@cloister/server/tee";
 import { Command } from "@commander-js/extra-typings";
 
 export function doctorCommand(): Command {
@@ -23,7 +23,35 @@ export function doctorCommand(): Command {
         "",
         `cloister serve would use: ${found.choice.interface} (${found.choice.platform}). ${found.choice.reason}`,
         ...found.hints.map((h) => `hint: ${h}`),
+        "",
+        ...gpuLines(found.gpus),
       ];
       process.stdout.write(`${lines.join("\n")}\n`);
     });
+}
+
+/** The confidential-GPU section: what was found, its CC state, and whether evidence came back. */
+function gpuLines(report: GpuReport): string[] {
+  const hints = report.hints.map((h) => `hint: ${h}`);
+  if (report.gpus.length === 0) {
+    return [`gpus          none — ${report.problem ?? "no NVIDIA GPU found"}`, ...hints];
+  }
+  const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`;
+  const collection =
+    report.collection.status === "ok"
+      ? `works (${plural(report.collection.count, "evidence")} over a random nonce)`
+      : report.collection.status === "failed"
+        ? `FAILED — ${report.collection.problem}`
+        : "not tried";
+  return [
+    `gpus          ${plural(report.gpus.length, "NVIDIA GPU")}${report.driverVersion === undefined ? "" : `, driver ${report.driverVersion}`}`,
+    ...report.gpus.map((g) => `              ${g.busId}  ${g.name}`),
+    `              CC mode ${report.ccMode}, ready state ${report.readyState}`,
+    `              nvidia-smi ${report.tools.nvidiaSmi ?? "not found"}, nvattest ${report.tools.nvattest ?? "not found"}`,
+    `              evidence collection ${collection}`,
+    report.provider === undefined
+      ? `cloister serve would attest no GPU${report.problem === undefined ? "" : `: ${report.problem}`}.`
+      : `cloister serve would attest the GPUs with ${report.provider}.`,
+    ...hints,
+  ];
 }

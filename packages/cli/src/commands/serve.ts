@@ -7,7 +7,7 @@ import type {
   ModelKeyring,
   ModelTrustPolicy,
 } from "@cloister/server";
-import { cloisterConfigDir, type EvidenceProvider } from "@cloister/server/tee";
+import { cloisterConfigDir, detectGpus, type EvidenceProvider } from "@cloister/server/tee";
 import { Command, InvalidArgumentError, Option } from "@commander-js/extra-typings";
 import { fetchCollateral } from "../collateral/fetch.js";
 import { readCertificates } from "../evidence-files.js";
@@ -85,6 +85,14 @@ export function serveCommand(): Command {
         .default("auto" as const),
     )
     .option("--simulate", "use the simulated TEE even where hardware is available (INSECURE)")
+    .addOption(
+      new Option(
+        "--gpus <mode>",
+        "attest the machine's confidential GPUs with every bundle, bound into the CPU evidence (auto: when present and in CC mode)",
+      )
+        .choices(["auto", "off"] as const)
+        .default("auto" as const),
+    )
     .option(
       "--certs <file|dir>",
       "certificates to serve with the evidence so clients need not fetch them, e.g. the SEV-SNP VCEK when the host supplies none (PEM/DER; a directory means every such file in it; repeatable)",
@@ -138,6 +146,7 @@ export function serveCommand(): Command {
       // Loaded here, not at start-up: the engines are heavy and only `serve` needs them.
       const { startWorkload } = await import("@cloister/server");
       const backend = await loadBackend(options);
+      const gpus = options.gpus === "off" ? undefined : await detectGpus();
       const workload = await startWorkload({
         backend,
         host: options.host,
@@ -153,12 +162,14 @@ export function serveCommand(): Command {
         ...(options.deviceKey === undefined
           ? {}
           : { deviceRelease: await deviceRelease(options.deviceKey, options) }),
+        ...(gpus === undefined ? {} : { gpus }),
       });
       await recordLocalServer(configDir, workload.url);
       const tee = workload.provider;
       const lines = [
         `Cloister ${workload.manifest.cloister} listening on ${workload.url}`,
         `  TEE       ${tee.description}`,
+        `  GPUs      ${gpus === undefined ? "none attested (see cloister doctor)" : gpus.description}`,
         ...workload.manifest.models.map(
           (m) =>
             `  model     ${m.id} (${m.kind}) ${short(m.digest)}${m.signer === undefined ? "" : `  signed by ${m.signer}`}`,

@@ -1,5 +1,6 @@
 import { parseCcaPolicy } from "./cca/policy.js";
 import { parseDcapPolicy, parseSgxPolicy, parseTdxPolicy } from "./dcap/policy.js";
+import { parseNvidiaPolicy } from "./nvidia/policy.js";
 import type { Policy, WorkloadPins } from "./policy.js";
 import { hexSettingList, invalidSetting, settingList, settingObject } from "./policy-settings.js";
 import { parsePsaPolicy } from "./psa/policy.js";
@@ -19,6 +20,7 @@ const KEYS = new Set([
   "sgx",
   "cca",
   "psa",
+  "nvidia",
 ]);
 const WORKLOAD_KEYS = ["codeDigests", "configDigests", "modelDigests", "modelSigners"] as const;
 
@@ -72,6 +74,7 @@ export function parsePolicy(value: unknown): Policy {
     ...(json.sgx === undefined ? {} : { sgx: parseSgxPolicy(json.sgx) }),
     ...(json.cca === undefined ? {} : { cca: parseCcaPolicy(json.cca) }),
     ...(json.psa === undefined ? {} : { psa: parsePsaPolicy(json.psa) }),
+    ...(json.nvidia === undefined ? {} : { nvidia: parseNvidiaPolicy(json.nvidia) }),
   };
 }
 

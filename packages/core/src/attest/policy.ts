@@ -1,5 +1,6 @@
 import type { CcaPolicy } from "./cca/policy.js";
 import type { DcapPolicy, SgxPolicy, TdxPolicy } from "./dcap/policy.js";
+import type { NvidiaPolicy } from "./nvidia/policy.js";
 import type { PsaPolicy } from "./psa/policy.js";
 import type { SnpPolicy } from "./snp/policy.js";
 import { HARDWARE_PLATFORMS, type Platform } from "./types.js";
@@ -33,6 +34,8 @@ export interface Policy {
   readonly cca?: CcaPolicy;
   /** Arm PSA rules: lifecycle, implementation and instance IDs, software components. */
   readonly psa?: PsaPolicy;
+  /** NVIDIA GPU rules: how many, which models, minimum driver/VBIOS, CC mode, RIMs. */
+  readonly nvidia?: NvidiaPolicy;
 }
 
 export interface WorkloadPins {

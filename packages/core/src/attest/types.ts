@@ -1,3 +1,5 @@
+import type { GpuResult } from "./nvidia/composite.js";
+
 /**
  * The shapes every platform shares. Trust flows one way: Evidence (bytes, untrusted) ->
  * Claims (only after the platform's verifier has checked signatures to a pinned root) ->
@@ -77,6 +79,8 @@ export interface AttestationResult {
   readonly checks: readonly Check[];
   /** Present only when authenticity verification succeeded. */
   readonly claims?: Claims;
+  /** The workload's GPUs, each verified after the CPU TEE and bound to it. */
+  readonly gpus?: readonly GpuResult[];
 }
 
 /** Inputs a verifier needs. A verifier never reads the clock, the network or the disk itself. */

@@ -1,3 +1,4 @@
+import { GPU_CC_MODES, type GpuAttestation, type GpuCcMode } from "../attest/nvidia/attestation.js";
 import type { Collateral, Evidence, Platform } from "../attest/types.js";
 import { PLATFORMS } from "../attest/types.js";
 import { fromBase64Url, fromHex, toBase64Url, toHex } from "../bytes.js";
@@ -14,6 +15,8 @@ export interface AttestationBundle {
   readonly manifest: unknown;
   /** The caller's nonce, echoed when the evidence was produced for it. */
   readonly nonce?: Uint8Array;
+  /** The workload's GPUs, each attested for gpuNonce(manifest, nonce); bound into the evidence. */
+  readonly gpus?: readonly GpuAttestation[];
 }
 
 /** The JSON wire form. Binary values are base64url; collateral says which of its values are binary. */
@@ -29,6 +32,11 @@ export interface AttestationBundleJson {
   >;
   readonly manifest: unknown;
   readonly nonce?: string;
+  readonly gpus?: readonly {
+    readonly evidence: string;
+    readonly certificates: string;
+    readonly ccMode?: GpuCcMode;
+  }[];
 }
 
 export function encodeBundle(bundle: AttestationBundle): AttestationBundleJson {
@@ -47,6 +55,15 @@ export function encodeBundle(bundle: AttestationBundle): AttestationBundleJson {
     collateral,
     manifest: bundle.manifest,
     ...(bundle.nonce === undefined ? {} : { nonce: toHex(bundle.nonce) }),
+    ...(bundle.gpus === undefined
+      ? {}
+      : {
+          gpus: bundle.gpus.map((gpu) => ({
+            evidence: toBase64Url(gpu.evidence),
+            certificates: toBase64Url(gpu.certificates),
+            ...(gpu.ccMode === undefined ? {} : { ccMode: gpu.ccMode }),
+          })),
+        }),
   };
 }
 
@@ -88,12 +105,40 @@ export function parseBundle(value: unknown): AttestationBundle {
     nonce = typeof json.nonce === "string" ? fromHex(json.nonce) : undefined;
     if (nonce === undefined) throw new ParseError("bundle.parse", "bundle.nonce", "must be hex");
   }
+  const gpus = json.gpus === undefined ? undefined : parseGpus(json.gpus);
   return {
     evidence: { platform: evidence.platform as Platform, format: evidence.format, data },
     collateral,
     manifest: json.manifest,
     ...(nonce === undefined ? {} : { nonce }),
+    ...(gpus === undefined ? {} : { gpus }),
   };
+}
+
+function parseGpus(value: unknown): GpuAttestation[] {
+  if (!Array.isArray(value)) throw new ParseError("bundle.parse", "bundle.gpus", "must be a list");
+  return value.map((entry, i) => {
+    const gpu = record(entry, `bundle.gpus[${i}]`);
+    const bytes = (field: "evidence" | "certificates") => {
+      const decoded = typeof gpu[field] === "string" ? fromBase64Url(gpu[field]) : undefined;
+      if (decoded === undefined) {
+        throw new ParseError("bundle.parse", `bundle.gpus[${i}].${field}`, "must be base64url");
+      }
+      return decoded;
+    };
+    if (gpu.ccMode !== undefined && !GPU_CC_MODES.includes(gpu.ccMode as GpuCcMode)) {
+      throw new ParseError(
+        "bundle.parse",
+        `bundle.gpus[${i}].ccMode`,
+        `must be one of ${GPU_CC_MODES.join(", ")}`,
+      );
+    }
+    return {
+      evidence: bytes("evidence"),
+      certificates: bytes("certificates"),
+      ...(gpu.ccMode === undefined ? {} : { ccMode: gpu.ccMode as GpuCcMode }),
+    };
+  });
 }
 
 function record(value: unknown, field: string): Record<string, unknown> {

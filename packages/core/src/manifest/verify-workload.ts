@@ -1,5 +1,7 @@
 import { attest, verdictOf } from "../attest/appraise.js";
 import { fail, pass, short, skip } from "../attest/checks.js";
+import { verifyGpuSet } from "../attest/nvidia/composite.js";
+import type { RimVerifier } from "../attest/nvidia/rim/types.js";
 import type { Policy, WorkloadPins } from "../attest/policy.js";
 import type { AttestationResult, Check, Collateral } from "../attest/types.js";
 import { equalBytes, toHex } from "../bytes.js";
@@ -23,6 +25,8 @@ export interface VerifyWorkloadOptions {
    * platform keys) or fresher vendor collateral. It takes precedence over the workload's.
    */
   readonly collateral?: Collateral;
+  /** Checks NVIDIA RIM signatures; without one, GPU measurements are not compared with RIMs. */
+  readonly rimVerifier?: RimVerifier;
 }
 
 /**
@@ -54,15 +58,30 @@ export async function verifyWorkload(
     if (!(error instanceof CloisterError)) throw error;
     preChecks.push(fail(error.code, error.message));
   }
-  const expectedReportData = await manifestReportData(bundle.manifest, options.nonce);
+  const collateral = { ...bundle.collateral, ...options.collateral };
+  const expectedReportData = await manifestReportData(bundle.manifest, options.nonce, bundle.gpus);
   const attested = await attest(bundle.evidence, policy, {
     now: options.now,
-    collateral: { ...bundle.collateral, ...options.collateral },
+    collateral,
     expectedReportData,
+    ...(bundle.gpus === undefined ? {} : { binds: "the workload manifest and its GPUs" }),
   });
-  const checks = [...preChecks, ...attested.checks];
+  const gpus = await verifyGpuSet(bundle.gpus, {
+    manifest: bundle.manifest,
+    now: options.now,
+    collateral,
+    ...(options.nonce === undefined ? {} : { nonce: options.nonce }),
+    ...(policy.nvidia === undefined ? {} : { policy: policy.nvidia }),
+    ...(options.rimVerifier === undefined ? {} : { rimVerifier: options.rimVerifier }),
+  });
+  const checks = [...preChecks, ...attested.checks, ...gpus.checks];
   if (manifest !== undefined) checks.push(...appraiseManifest(manifest, policy.workload ?? {}));
-  const result: AttestationResult = { ...attested, checks, verdict: verdictOf(checks) };
+  const result: AttestationResult = {
+    ...attested,
+    checks,
+    verdict: verdictOf(checks),
+    ...(gpus.results.length === 0 ? {} : { gpus: gpus.results }),
+  };
   return manifest === undefined ? { result } : { result, manifest };
 }
 

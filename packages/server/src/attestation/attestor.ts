@@ -3,6 +3,8 @@ import {
   CloisterError,
   type Collateral,
   encodeBundle,
+  type GpuAttestation,
+  gpuNonce,
   manifestReportData,
   type WorkloadManifest,
 } from "@cloister/core";
@@ -16,13 +18,22 @@ export interface AttestorOptions {
   readonly freshBurst?: number;
   /** Collateral the operator supplied; the provider's own collateral wins on a name clash. */
   readonly collateral?: Collateral;
+  /** The machine's confidential GPUs: attested with every bundle and bound into its evidence. */
+  readonly gpus?: GpuSource;
+}
+
+/** Where a bundle's GPU evidence comes from (server/tee/nvidia, or a simulated GPU). */
+export interface GpuSource {
+  /** Fresh evidence from every GPU for `nonce` (32 bytes), in a stable order. */
+  collect(nonce: Uint8Array): Promise<readonly GpuAttestation[]>;
 }
 
 /** Fresh evidence was asked for more often than the rate limit allows. */
 export class RateLimitedError extends CloisterError {}
 
 /**
- * Produces attestation bundles: evidence over report_data = H(label || JCS(manifest) [|| nonce]).
+ * Produces attestation bundles: evidence over report_data = H(label || JCS(manifest) [|| GPU set]
+ * [|| nonce]) (see manifestReportData).
  * Without a nonce the bundle is made once and reused; with one, fresh evidence is produced,
  * within a rate limit.
  */
@@ -31,6 +42,7 @@ export class Attestor {
   readonly #manifest: WorkloadManifest;
   readonly #fresh: TokenBucket;
   readonly #collateral: Collateral;
+  readonly #gpus: GpuSource | undefined;
   #cached: Promise<AttestationBundleJson> | undefined;
 
   constructor(
@@ -42,6 +54,7 @@ export class Attestor {
     this.#manifest = manifest;
     this.#fresh = new TokenBucket(options.freshBurst ?? 20, options.freshPerSecond ?? 10);
     this.#collateral = options.collateral ?? {};
+    this.#gpus = options.gpus;
   }
 
   bundle(nonce?: Uint8Array): Promise<AttestationBundleJson> {
@@ -64,13 +77,19 @@ export class Attestor {
   }
 
   async #produce(nonce?: Uint8Array): Promise<AttestationBundleJson> {
-    const reportData = await manifestReportData(this.#manifest, nonce);
+    // GPUs first: the CPU evidence commits to exactly the set they returned.
+    const gpus =
+      this.#gpus === undefined
+        ? undefined
+        : await this.#gpus.collect(await gpuNonce(this.#manifest, nonce));
+    const reportData = await manifestReportData(this.#manifest, nonce, gpus);
     const { evidence, collateral } = await this.#provider.getEvidence(reportData);
     return encodeBundle({
       evidence,
       collateral: { ...this.#collateral, ...collateral },
       manifest: this.#manifest,
       ...(nonce === undefined ? {} : { nonce }),
+      ...(gpus === undefined ? {} : { gpus }),
     });
   }
 }

@@ -11,6 +11,7 @@ import {
 } from "./configfs-tsm.js";
 import { TeeError } from "./errors.js";
 import { GRAMINE_ATTESTATION_ROOT, gramineProvider, readAttestationType } from "./gramine.js";
+import { describeGpus, type GpuProbeOptions, type GpuReport } from "./nvidia/detect-gpus.js";
 import type { EvidenceProvider } from "./provider.js";
 import { simulatedProvider } from "./simulated.js";
 import { SIMULATED_ROOT_FILES } from "./simulated-root.js";
@@ -26,6 +27,8 @@ export interface TeeProbeOptions {
   readonly configDir?: string;
   /** Use the simulated TEE even where hardware is available. */
   readonly prefer?: "simulated";
+  /** Where describeTeeInterfaces() looks for confidential GPUs and NVIDIA's tools. */
+  readonly gpus?: GpuProbeOptions;
 }
 
 export interface DetectOptions extends TeeProbeOptions {
@@ -73,6 +76,8 @@ export interface TeeInterfaces {
   };
   /** Sentences on how to enable hardware that seems present but unusable. */
   readonly hints: readonly string[];
+  /** Confidential NVIDIA GPUs, their CC mode, and whether their evidence can be collected. */
+  readonly gpus: GpuReport;
 }
 
 /**
@@ -91,7 +96,8 @@ export async function detect(options: DetectOptions): Promise<EvidenceProvider> 
  * entry, and never creates a simulated root.
  */
 export async function describeTeeInterfaces(options: TeeProbeOptions = {}): Promise<TeeInterfaces> {
-  return (await probe(options)).interfaces;
+  const [{ interfaces }, gpus] = await Promise.all([probe(options), describeGpus(options.gpus)]);
+  return { ...interfaces, gpus };
 }
 
 const OTHER_PATHS = [
@@ -107,7 +113,7 @@ const OTHER_PATHS = [
 
 async function probe(
   options: TeeProbeOptions,
-): Promise<{ interfaces: TeeInterfaces; provider?: EvidenceProvider }> {
+): Promise<{ interfaces: Omit<TeeInterfaces, "gpus">; provider?: EvidenceProvider }> {
   const gramine = await probeGramine(options.gramineRoot ?? GRAMINE_ATTESTATION_ROOT);
   const configfs = await probeConfigfs(
     options.configfsRoot ?? CONFIGFS_TSM_ROOT,
@@ -152,7 +158,7 @@ async function probe(
       reason: `No usable TEE interface (configfs-tsm: ${configfs.info.problem ?? "absent"}; Gramine: ${gramine.info.problem ?? "absent"}), so evidence comes from the INSECURE simulated TEE.`,
     };
   }
-  const interfaces: TeeInterfaces = {
+  const interfaces: Omit<TeeInterfaces, "gpus"> = {
     configfsTsm: configfs.info,
     gramine: gramine.info,
     paths,

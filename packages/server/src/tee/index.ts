@@ -5,6 +5,7 @@ export * from "./configfs-tsm.js";
 export * from "./detect.js";
 export { TeeError } from "./errors.js";
 export * from "./gramine.js";
+export * from "./nvidia/index.js";
 export * from "./provider.js";
 export * from "./report-data.js";
 export * from "./simulated.js";

@@ -1,10 +1,14 @@
 import { fail, pass, pinnedHex, skip } from "../checks.js";
 import type { Check } from "../types.js";
+import type { GpuCcMode } from "./attestation.js";
 import type { GpuClaims } from "./claims.js";
 import type { GpuPolicy } from "./policy.js";
 
-/** One check per rule, `nvidia.policy.*`; the claims come from verifyGpuEvidence only. */
-export function appraiseGpu(claims: GpuClaims, policy: GpuPolicy): Check[] {
+/**
+ * One check per rule, `nvidia.policy.*`; the claims come from verifyGpuEvidence only.
+ * `observed` is the CC mode the attested workload read from the driver, when it reported one.
+ */
+export function appraiseGpu(claims: GpuClaims, policy: GpuPolicy, observed?: GpuCcMode): Check[] {
   const checks: Check[] = [];
   if (policy.architectures !== undefined) {
     checks.push(
@@ -41,17 +45,7 @@ export function appraiseGpu(claims: GpuClaims, policy: GpuPolicy): Check[] {
       ),
     );
   }
-  checks.push(
-    (policy.ccMode ?? "required") === "required"
-      ? fail(
-          "nvidia.policy.cc_mode",
-          'The policy requires CC mode, but the SPDM evidence does not report it; establish it another way and set ccMode to "attested elsewhere".',
-        )
-      : skip(
-          "nvidia.policy.cc_mode",
-          "The policy leaves the CC mode to another check (the evidence does not report it).",
-        ),
-  );
+  checks.push(ccModeCheck(claims, observed, policy));
   for (const [index, allowed] of Object.entries(policy.measurements ?? {})) {
     const code = `nvidia.policy.measurement.${index}`;
     const actual = claims.measurements[Number(index)];
@@ -108,4 +102,41 @@ function compareVersions(a: string, b: string, radix: 10 | 16): number | undefin
     if (diff !== 0) return diff;
   }
   return 0;
+}
+
+/**
+ * How the GPU's CC mode is known: signed by the GPU (newer firmware's feature flag: single- or
+ * multi-GPU passthrough, protected PCIe), reported by the attested workload (which read it from
+ * the driver inside its TEE and bound it into the CPU evidence), or not at all.
+ */
+export function gpuCcMode(claims: GpuClaims, observed?: GpuCcMode): string | undefined {
+  if (observed === "devtools" || observed === "off") return observed;
+  if (claims.feature !== undefined && claims.feature !== "unknown") {
+    return `on (${claims.feature}, signed by the GPU)`;
+  }
+  return observed === "on" ? "on (reported by the attested workload)" : undefined;
+}
+
+/** CC mode on and dev-tools (debug) off, however the mode is known. */
+function ccModeCheck(claims: GpuClaims, observed: GpuCcMode | undefined, policy: GpuPolicy): Check {
+  const code = "nvidia.policy.cc_mode";
+  if (observed === "devtools") {
+    return fail(code, "The GPU runs in CC dev-tools mode: debugging can read its memory.");
+  }
+  if (observed === "off") return fail(code, "The GPU's confidential-computing mode is off.");
+  if (claims.feature !== undefined && claims.feature !== "unknown") {
+    return pass(code, `The GPU signs that it runs in CC mode (${claims.feature}).`);
+  }
+  if (observed === "on") {
+    return pass(
+      code,
+      "The attested workload read CC mode on from the driver (bound into the CPU evidence).",
+    );
+  }
+  return (policy.ccMode ?? "required") === "required"
+    ? fail(
+        code,
+        'Neither the GPU\'s evidence nor a workload reports its CC mode; the policy requires CC mode (set ccMode to "attested elsewhere" if another check establishes it).',
+      )
+    : skip(code, "The policy leaves the CC mode to another check.");
 }

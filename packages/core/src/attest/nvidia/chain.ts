@@ -3,7 +3,7 @@ import { AsnConvert } from "@peculiar/asn1-schema";
 import { BasicConstraints, id_ce_basicConstraints } from "@peculiar/asn1-x509";
 import { toHex } from "../../bytes.js";
 import { CloisterError } from "../../errors.js";
-import { fail, pass, short } from "../checks.js";
+import { fail, pass, short, warn } from "../checks.js";
 import { certificateDers, fingerprint, parseDer, signedBy } from "../pki/certificates.js";
 import type { X509Certificate } from "../pki/x509.js";
 import type { Check } from "../types.js";
@@ -20,6 +20,20 @@ export interface GpuChainOptions {
   readonly now: Date;
   /** The FWID the evidence reports (lower-case hex); undefined where the device reports none. */
   readonly fwid?: string;
+  /**
+   * Roots of simulated GPUs (PEM) that the caller accepts, for development only. There are none
+   * by default: a chain ending at a simulated root verifies only when that root is listed here,
+   * and then carries the warn check nvidia.simulated, so no verdict on it can be affirming.
+   */
+  readonly simulatedRoots?: readonly string[];
+}
+
+/** The root a chain links to: the pinned NVIDIA root, or a simulated root the caller listed. */
+export interface GpuTrustAnchor {
+  readonly name: string;
+  /** SHA-256 of the root's DER, lower-case hex. */
+  readonly fingerprint: string;
+  readonly simulated: boolean;
 }
 
 export interface GpuChainResult {
@@ -29,6 +43,8 @@ export interface GpuChainResult {
   /** The FWID in the leaf, when it has the DICE extension. */
   readonly leafFwid?: string;
   readonly device?: NvidiaDevice;
+  /** Present when every link up to a trusted root verified. */
+  readonly trustAnchor?: GpuTrustAnchor;
 }
 
 /**
@@ -44,7 +60,8 @@ export async function verifyGpuCertChain(
   if (Number.isNaN(options.now.getTime())) {
     throw new CloisterError("verify.now", "The verification time is not a valid date.");
   }
-  const certificates = withRoot(parseChain(certChain));
+  const simulated = simulatedAnchors(options.simulatedRoots ?? []);
+  const certificates = withRoot(parseChain(certChain, "the NVIDIA certificate chain"), simulated);
   if (certificates.length < 2) {
     return {
       checks: [
@@ -56,7 +73,16 @@ export async function verifyGpuCertChain(
     };
   }
   const leaf = certificates[0] as X509Certificate;
-  const checks: Check[] = [await linkCheck(certificates), validityCheck(certificates, options.now)];
+  const link = await linkCheck(certificates, simulated);
+  const checks: Check[] = [link.check, validityCheck(certificates, options.now)];
+  if (link.anchor?.simulated === true) {
+    checks.push(
+      warn(
+        "nvidia.simulated",
+        `INSECURE: simulated GPU. The chain ends at ${link.anchor.name} (fingerprint ${short(link.anchor.fingerprint)}), which the caller pinned: whoever holds its key can sign any measurements, so no GPU hardware is attested.`,
+      ),
+    );
+  }
   const device = deviceOf(leaf);
   checks.push(
     device === undefined
@@ -76,44 +102,93 @@ export async function verifyGpuCertChain(
     leaf,
     ...(leafFwid === undefined ? {} : { leafFwid }),
     ...(device === undefined ? {} : { device }),
+    ...(link.anchor === undefined ? {} : { trustAnchor: link.anchor }),
   };
 }
 
-async function linkCheck(certificates: readonly X509Certificate[]): Promise<Check> {
+/** Simulated roots by fingerprint: a chain is trusted by the exact root certificate it ends at. */
+function simulatedAnchors(roots: readonly string[]): ReadonlyMap<string, X509Certificate> {
+  const anchors = new Map<string, X509Certificate>();
+  for (const [i, pem] of roots.entries()) {
+    for (const root of parseChain(pem, `simulated GPU root ${i + 1}`)) {
+      anchors.set(fingerprint(root), root);
+    }
+  }
+  return anchors;
+}
+
+function anchorOf(
+  root: X509Certificate,
+  simulated: ReadonlyMap<string, X509Certificate>,
+): GpuTrustAnchor | undefined {
+  const id = fingerprint(root);
+  if (id === NVIDIA_DEVICE_ROOT_SHA256) {
+    return { name: NVIDIA_DEVICE_ROOT_NAME, fingerprint: id, simulated: false };
+  }
+  // The name says "simulated" whatever the certificate calls itself, so that a simulated root
+  // named like NVIDIA's can never be mistaken for it.
+  return simulated.has(id)
+    ? {
+        name: `simulated GPU root ${JSON.stringify(commonName(root).slice(0, 80))}`,
+        fingerprint: id,
+        simulated: true,
+      }
+    : undefined;
+}
+
+async function linkCheck(
+  certificates: readonly X509Certificate[],
+  simulated: ReadonlyMap<string, X509Certificate>,
+): Promise<{ readonly check: Check; readonly anchor?: GpuTrustAnchor }> {
   const last = certificates[certificates.length - 1] as X509Certificate;
-  if (fingerprint(last) !== NVIDIA_DEVICE_ROOT_SHA256) {
-    return fail(
-      "nvidia.chain.untrusted_root",
-      `The chain ends at ${JSON.stringify(commonName(last).slice(0, 80))} (fingerprint ${short(fingerprint(last))}), not the pinned ${NVIDIA_DEVICE_ROOT_NAME}.`,
-    );
+  const anchor = anchorOf(last, simulated);
+  if (anchor === undefined) {
+    return {
+      check: fail(
+        "nvidia.chain.untrusted_root",
+        `The chain ends at ${JSON.stringify(commonName(last).slice(0, 80))} (fingerprint ${short(fingerprint(last))}), not the pinned ${NVIDIA_DEVICE_ROOT_NAME}.`,
+      ),
+    };
   }
   for (let i = 0; i < certificates.length - 1; i++) {
     const subject = certificates[i] as X509Certificate;
     const issuer = certificates[i + 1] as X509Certificate;
     const name = JSON.stringify(commonName(subject).slice(0, 80));
     if (subject.issuer !== issuer.subject) {
-      return fail(
-        "nvidia.chain.signature",
-        `Certificate ${i + 1} ${name} is not issued by the next certificate in the chain: a certificate is missing or out of order.`,
-      );
+      return {
+        check: fail(
+          "nvidia.chain.signature",
+          `Certificate ${i + 1} ${name} is not issued by the next certificate in the chain: a certificate is missing or out of order.`,
+        ),
+      };
     }
     if (!isCa(issuer)) {
-      return fail(
-        "nvidia.chain.signature",
-        `Certificate ${i + 2} in the chain is not a CA, yet it issues ${name}.`,
-      );
+      return {
+        check: fail(
+          "nvidia.chain.signature",
+          `Certificate ${i + 2} in the chain is not a CA, yet it issues ${name}.`,
+        ),
+      };
     }
     if (!(await issuedBy(subject, issuer))) {
-      return fail(
-        "nvidia.chain.signature",
-        `The signature on certificate ${i + 1} ${name} does not verify with its issuer's key.`,
-      );
+      return {
+        check: fail(
+          "nvidia.chain.signature",
+          `The signature on certificate ${i + 1} ${name} does not verify with its issuer's key.`,
+        ),
+      };
     }
   }
-  return pass(
-    "nvidia.chain",
-    `The device certificate chains through ${certificates.length - 2} intermediates to the pinned ${NVIDIA_DEVICE_ROOT_NAME} (fingerprint ${short(NVIDIA_DEVICE_ROOT_SHA256)}).`,
-  );
+  const target = anchor.simulated
+    ? `${anchor.name}, which the caller pinned as simulated`
+    : `the pinned ${NVIDIA_DEVICE_ROOT_NAME}`;
+  return {
+    check: pass(
+      "nvidia.chain",
+      `The device certificate chains through ${certificates.length - 2} intermediates to ${target} (fingerprint ${short(anchor.fingerprint)}).`,
+    ),
+    anchor,
+  };
 }
 
 /**
@@ -142,8 +217,8 @@ async function issuedBy(subject: X509Certificate, issuer: X509Certificate): Prom
 const parsed = new Map<string, X509Certificate>();
 const MAX_PARSED = 256;
 
-function parseChain(certChain: Uint8Array | string): X509Certificate[] {
-  return certificateDers(certChain, "the NVIDIA certificate chain").map(({ der, name }) => {
+function parseChain(certChain: Uint8Array | string, source: string): X509Certificate[] {
+  return certificateDers(certChain, source).map(({ der, name }) => {
     const id = toHex(sha256(der));
     let certificate = parsed.get(id);
     if (certificate === undefined) {
@@ -157,15 +232,25 @@ function parseChain(certChain: Uint8Array | string): X509Certificate[] {
 
 /**
  * Collectors usually include the root; a chain that stops at the certificate the root issued
- * is completed with the embedded copy, so the root need not travel with every evidence.
+ * is completed with the embedded copy (or the simulated root the caller listed), so the root
+ * need not travel with every evidence.
  */
-function withRoot(certificates: readonly X509Certificate[]): readonly X509Certificate[] {
-  const root = nvidiaDeviceRoot();
+function withRoot(
+  certificates: readonly X509Certificate[],
+  simulated: ReadonlyMap<string, X509Certificate>,
+): readonly X509Certificate[] {
   const last = certificates[certificates.length - 1];
-  if (last === undefined || fingerprint(last) === NVIDIA_DEVICE_ROOT_SHA256) return certificates;
-  return last.issuer === root.subject && last.subject !== last.issuer
-    ? [...certificates, root]
-    : certificates;
+  if (
+    last === undefined ||
+    last.subject === last.issuer ||
+    anchorOf(last, simulated) !== undefined
+  ) {
+    return certificates;
+  }
+  const root = [nvidiaDeviceRoot(), ...simulated.values()].find(
+    (candidate) => candidate.subject === last.issuer,
+  );
+  return root === undefined ? certificates : [...certificates, root];
 }
 
 function validityCheck(certificates: readonly X509Certificate[], now: Date): Check {
@@ -221,7 +306,8 @@ function fwidCheck(leafFwid: string | undefined, reported: string | undefined): 
       );
 }
 
-function fwidOf(certificate: X509Certificate): string | undefined {
+/** The last 48 bytes of the leaf's DICE TcbInfo extension, lower-case hex. */
+export function fwidOf(certificate: X509Certificate): string | undefined {
   const extension = certificate.getExtension(DICE_TCB_INFO);
   if (extension === null) return undefined;
   const value = new Uint8Array(extension.value);

@@ -15,6 +15,11 @@ export interface VerifyGpuOptions {
   readonly now: Date;
   /** The nonce the verifier asked the device to sign; longer values count by their first 32 bytes. */
   readonly nonce: Uint8Array;
+  /**
+   * Roots of simulated GPUs (PEM) to accept, for development only; none by default. Evidence
+   * that chains to one carries the warn check nvidia.simulated and claims naming that root.
+   */
+  readonly simulatedRoots?: readonly string[];
 }
 
 export interface GpuVerification {
@@ -36,6 +41,7 @@ export async function verifyGpuEvidence(
   const chain = await verifyGpuCertChain(certChain, {
     now: options.now,
     ...(evidence.values.fwid === undefined ? {} : { fwid: evidence.values.fwid }),
+    ...(options.simulatedRoots === undefined ? {} : { simulatedRoots: options.simulatedRoots }),
   });
   const checks: Check[] = [nonceCheck(evidence, options.nonce)];
   if (evidence.padding > 0) {
@@ -54,9 +60,20 @@ export async function verifyGpuEvidence(
     ),
   );
   if (checks.some((check) => check.status === "fail")) return { checks };
-  // No failed check means the chain named a known device and its leaf carries an FWID.
-  if (chain.device === undefined || chain.leafFwid === undefined) return { checks };
-  return { checks, claims: gpuClaims(evidence, chain.device, chain.leafFwid) };
+  // No failed check means the chain reached a trusted root, named a known device and its leaf
+  // carries an FWID.
+  const { device, leafFwid, trustAnchor } = chain;
+  if (device === undefined || leafFwid === undefined || trustAnchor === undefined) {
+    return { checks };
+  }
+  const claims = gpuClaims(evidence, device, leafFwid);
+  return {
+    checks,
+    claims: {
+      ...claims,
+      trustAnchor: { name: trustAnchor.name, fingerprint: trustAnchor.fingerprint },
+    },
+  };
 }
 
 function nonceCheck(evidence: GpuEvidence, expected: Uint8Array): Check {

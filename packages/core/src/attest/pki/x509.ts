@@ -7,4 +7,14 @@
  */
 import "reflect-metadata";
 
-export { X509Certificate, X509Crl } from "@peculiar/x509";
+export {
+  AuthorityKeyIdentifierExtension,
+  BasicConstraintsExtension,
+  Extension,
+  KeyUsageFlags,
+  KeyUsagesExtension,
+  SubjectKeyIdentifierExtension,
+  X509Certificate,
+  X509CertificateGenerator,
+  X509Crl,
+} from "@peculiar/x509";
