@@ -1,11 +1,18 @@
 import { randomBytes } from "node:crypto";
 import { mkdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { homedir } from "node:os";
-import { dirname, join } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import type { FileIdentity } from "./list-files.js";
 
-/** The default cache file: `$XDG_CACHE_HOME/cloister/digests.json`, else under `~/.cache`. */
+/**
+ * The default cache file: `$CLOISTER_HOME/cache/digests.json` when Cloister has a home of its
+ * own, else `$XDG_CACHE_HOME/cloister/digests.json`, else under `~/.cache`.
+ */
 export function defaultDigestCachePath(env: NodeJS.ProcessEnv = process.env): string {
+  // $CLOISTER_HOME keeps all of one Cloister's state together (and tests away from the user's).
+  if (env.CLOISTER_HOME !== undefined && env.CLOISTER_HOME !== "") {
+    return join(resolve(env.CLOISTER_HOME), "cache", "digests.json");
+  }
   const base = env.XDG_CACHE_HOME?.startsWith("/") ? env.XDG_CACHE_HOME : join(homedir(), ".cache");
   return join(base, "cloister", "digests.json");
 }

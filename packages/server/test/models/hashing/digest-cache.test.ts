@@ -124,7 +124,11 @@ describe("DigestCache with hashModel", () => {
     assert.equal(reopened.get(files[2] as (typeof files)[0]), sha256("c"));
   });
 
-  it("lives under XDG_CACHE_HOME, else ~/.cache", () => {
+  it("lives under CLOISTER_HOME, else XDG_CACHE_HOME, else ~/.cache", () => {
+    assert.equal(
+      defaultDigestCachePath({ CLOISTER_HOME: "/c", XDG_CACHE_HOME: "/x/cache" }),
+      "/c/cache/digests.json",
+    );
     assert.equal(
       defaultDigestCachePath({ XDG_CACHE_HOME: "/x/cache" }),
       "/x/cache/cloister/digests.json",
