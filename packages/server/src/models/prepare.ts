@@ -1,13 +1,7 @@
-import { access, constants, mkdtemp, readdir, readFile, rm, stat } from "node:fs/promises";
+import { access, constants, mkdtemp, readdir, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { basename, join, relative, sep } from "node:path";
-import {
-  CloisterError,
-  inspectModelSignature,
-  type ModelFileDigest,
-  toHex,
-  verifyModelSignature,
-} from "@cloister/core";
+import { CloisterError, type ModelFileDigest, toHex } from "@cloister/core";
 import {
   decryptModelDir,
   decryptModelFile,
@@ -18,9 +12,10 @@ import {
 import type { DigestCache } from "./hashing/index.js";
 import {
   type ModelTrustPolicy,
-  ModelVerificationError,
+  readBundle,
   requireVerifiedModel,
-  trustFor,
+  verifiedOrThrow,
+  verifyModelDigests,
 } from "./verify-on-disk.js";
 
 /** A model as configured: a file or directory, plain or encrypted (`cloister model encrypt`). */
@@ -130,12 +125,6 @@ async function verifyEncrypted(
   trust: ModelTrustPolicy,
   now: Date | undefined,
 ): Promise<{ digest: string; signer: string }> {
-  const bundle = await readFile(signature, "utf8").catch(() => {
-    throw new CloisterError(
-      "model.bundle.unreadable",
-      `Cannot read the signature bundle ${signature}.`,
-    );
-  });
   const files: ModelFileDigest[] = [];
   if (directory) {
     for (const name of await encryptedFiles(path)) {
@@ -151,21 +140,12 @@ async function verifyEncrypted(
       sha256: toHex((await readEncryptedModelHeader(path)).plaintextSha256),
     });
   }
-  const chosen = trustFor(inspectModelSignature(bundle).method, trust);
-  const verification = await verifyModelSignature(bundle, {
-    files,
-    trust: chosen.trust,
-    now: now ?? new Date(),
-    ...(chosen.keyless === undefined ? {} : { keyless: chosen.keyless }),
+  const verification = await verifyModelDigests(await readBundle(signature), files, {
+    trust,
+    ...(now === undefined ? {} : { now }),
   });
-  if (
-    !verification.verified ||
-    verification.digest === undefined ||
-    verification.signer === undefined
-  ) {
-    throw new ModelVerificationError(path, verification);
-  }
-  return { digest: verification.digest, signer: verification.signer };
+  const { digest, signer } = verifiedOrThrow(path, verification);
+  return { digest, signer };
 }
 
 /** /dev/shm when this machine has it (memory, never disk), else the temporary directory. */

@@ -3,6 +3,7 @@ import { isAbsolute, relative, sep } from "node:path";
 import {
   CloisterError,
   inspectModelSignature,
+  type ModelFileDigest,
   type ModelTrust,
   type ModelVerification,
   type SigstoreIdentity,
@@ -69,7 +70,6 @@ export async function verifyModelFiles(
 ): Promise<ModelVerification> {
   const bundle = await readBundle(options.bundle);
   const summary = inspectModelSignature(bundle);
-  const trust = trustFor(summary.method, options.trust);
   const hashed = await hashModel(path, {
     ignorePaths: [
       ...summary.ignorePaths,
@@ -81,8 +81,35 @@ export async function verifyModelFiles(
     ...(options.onProgress === undefined ? {} : { onProgress: options.onProgress }),
     ...(options.signal === undefined ? {} : { signal: options.signal }),
   });
+  return verifyModelDigests(bundle, hashed.files, options);
+}
+
+/** verifyModelFiles, refusing (ModelVerificationError) anything that is not verified. */
+export async function requireVerifiedModel(
+  path: string,
+  options: VerifyModelFilesOptions,
+): Promise<VerifiedModel> {
+  return verifiedOrThrow(path, await verifyModelFiles(path, options));
+}
+
+/** A verification that passed: its digest and signer are known. */
+export type VerifiedModel = ModelVerification & {
+  readonly digest: string;
+  readonly signer: string;
+};
+
+/**
+ * The bundle against file digests already known (hashed from disk, or declared by encrypted
+ * files' headers), under the operator's anchors for the method the bundle was made with.
+ */
+export function verifyModelDigests(
+  bundle: string,
+  files: readonly ModelFileDigest[],
+  options: Pick<VerifyModelFilesOptions, "trust" | "now" | "ignoreUnsignedFiles">,
+): Promise<ModelVerification> {
+  const trust = trustFor(inspectModelSignature(bundle).method, options.trust);
   return verifyModelSignature(bundle, {
-    files: hashed.files,
+    files,
     trust: trust.trust,
     now: options.now ?? new Date(),
     ...(options.ignoreUnsignedFiles === undefined
@@ -92,24 +119,20 @@ export async function verifyModelFiles(
   });
 }
 
-/** verifyModelFiles, refusing (ModelVerificationError) anything that is not verified. */
-export async function requireVerifiedModel(
-  path: string,
-  options: VerifyModelFilesOptions,
-): Promise<ModelVerification & { readonly digest: string; readonly signer: string }> {
-  const verification = await verifyModelFiles(path, options);
+/** The verification, narrowed, or ModelVerificationError naming `model`. */
+export function verifiedOrThrow(model: string, verification: ModelVerification): VerifiedModel {
   if (
     !verification.verified ||
     verification.digest === undefined ||
     verification.signer === undefined
   ) {
-    throw new ModelVerificationError(path, verification);
+    throw new ModelVerificationError(model, verification);
   }
-  return verification as ModelVerification & { digest: string; signer: string };
+  return verification as VerifiedModel;
 }
 
 /** The operator's anchors for the method a bundle was made with. */
-export function trustFor(
+function trustFor(
   method: ModelVerification["method"],
   policy: ModelTrustPolicy,
 ): { trust: ModelTrust; keyless?: ReturnType<typeof createSigstoreKeylessVerifier> } {
@@ -136,7 +159,8 @@ export function trustFor(
   }
 }
 
-async function readBundle(path: string): Promise<string> {
+/** The bundle's text, or model.bundle.unreadable. */
+export async function readBundle(path: string): Promise<string> {
   try {
     return await readFile(path, "utf8");
   } catch (error) {
