@@ -164,3 +164,19 @@ test("a policy that requires GPUs refuses a workload that shows none", async () 
     await plain.close();
   }
 });
+
+test("a policy that requires RIMs refuses GPUs whose measurements no RIM covers", async () => {
+  const [missing, malformed] = await Promise.all([
+    fetchAttestation(honest.workload.url, {
+      policy: { ...policyFor(honest), nvidia: { ...policyFor(honest).nvidia, requireRims: true } },
+      nonce: crypto.getRandomValues(new Uint8Array(32)),
+    }),
+    fetchAttestation(honest.workload.url, {
+      policy: policyFor(honest),
+      nonce: crypto.getRandomValues(new Uint8Array(32)),
+      collateral: { nvidia_rims: "not a list" },
+    }),
+  ]);
+  assert.deepEqual([...new Set(failed(missing.result))], ["nvidia.rim.missing"]);
+  assert.deepEqual([...new Set(failed(malformed.result))], ["nvidia.rim.malformed"]);
+});

@@ -3,7 +3,7 @@ import {
   appraiseGpu,
   type Check,
   CloisterError,
-  compareMeasurements,
+  compareGpuWithRims,
   fail,
   fromHex,
   type GpuClaims,
@@ -14,6 +14,7 @@ import {
   parseGpuEvidence,
   pass,
   type Rim,
+  rimsForChip,
   type Verdict,
   verdictOf,
   verifyGpuEvidence,
@@ -315,8 +316,7 @@ function compareWithRims(
   claims: GpuClaims,
   rims: readonly Rim[],
 ): { checks: Check[]; comparison?: RimComparison } {
-  const chip = normalise(claims.chip);
-  const mine = rims.filter((rim) => normalise(rim.product) === chip);
+  const mine = rimsForChip(claims, rims);
   if (mine.length === 0) {
     return {
       checks: [
@@ -338,13 +338,7 @@ function compareWithRims(
           `The RIM ${describe(rim)} is for neither the driver (${claims.driverVersion ?? "none"}) nor the VBIOS (${claims.vbiosVersion ?? "none"}) the device runs.`,
         ),
   );
-  // RIM index = SPDM block index − 1.
-  const runtime = new Map(
-    Object.entries(claims.measurements).map(([block, value]) => [Number(block) - 1, value]),
-  );
-  const compared = compareMeasurements(mine, runtime, {
-    skip: claims.nvdec0Status?.state === "disabled" ? [35] : [],
-  });
+  const compared = compareGpuWithRims(claims, mine);
   checks.push(...compared);
   const indexes = (code: string) =>
     compared
@@ -361,7 +355,6 @@ function compareWithRims(
   };
 }
 
-const normalise = (name: string) => name.replace(/[^0-9a-z]/gi, "").toUpperCase();
 const describe = (rim: Rim) => `${rim.product} ${rim.colloquialVersion}`;
 
 const SEVERITY: Readonly<Record<Verdict, number>> = {
