@@ -136,10 +136,24 @@ test("`cloister doctor` says which TEE interface would be used", async () => {
 });
 
 test("every command explains itself with --help", async () => {
-  for (const command of ["serve", "chat", "attest", "proxy", "doctor"]) {
-    const { code, stdout } = await cloister(command, "--help");
+  for (const command of [
+    ["serve"],
+    ["chat"],
+    ["attest"],
+    ["proxy"],
+    ["doctor"],
+    ["model", "sign"],
+    ["model", "verify"],
+    ["model", "inspect"],
+    ["model", "encrypt"],
+    ["model", "decrypt"],
+    ["device", "enroll"],
+    ["device", "list"],
+    ["device", "release"],
+  ]) {
+    const { code, stdout } = await cloister(...command, "--help");
     assert.equal(code, 0);
-    assert.match(stdout, new RegExp(`Usage: cloister ${command}`));
+    assert.match(stdout, new RegExp(`Usage: cloister ${command.join(" ")}`));
   }
 });
 
