@@ -5,25 +5,19 @@
  */
 
 import { createHash, createPublicKey, type KeyObject, verify } from "node:crypto";
-import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
-import { isAbsolute, join, relative, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { readFile } from "node:fs/promises";
+import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { type Collateral, type Evidence, verifyEvidence } from "@cloister/core";
 import { decode, encode } from "cbor2";
 import { TESTVECTORS, vectorEntry } from "../../packages/core/test/support/testvectors.js";
-import {
-  type GitState,
-  gitState,
-  type Machine,
-  machine,
-  machineBusyMicros,
-} from "../overhead/machine.js";
-import { round } from "../overhead/stats.js";
-import { type Summary, summarize, timeLoop } from "../snp-verify/measure.js";
-import { fixed, table } from "../snp-verify/report.js";
-
-const REPO = fileURLToPath(new URL("../../", import.meta.url));
+import { otherShareNote, startCpuMeter } from "../shared/cpu.js";
+import { type GitState, gitState, type Machine, machine } from "../shared/machine.js";
+import { type Summary, summarize, timeLoop } from "../shared/measure.js";
+import { COMMON_OPTIONS } from "../shared/options.js";
+import { publishResult } from "../shared/results.js";
+import { round } from "../shared/stats.js";
+import { fixed, table } from "../shared/table.js";
 
 const USAGE = `Usage: npm run bench:arm -- [options]
 
@@ -92,8 +86,7 @@ function parseOptions(argv: readonly string[]): Options | "help" {
     options: {
       quick: { type: "boolean", default: false },
       warm: { type: "string" },
-      out: { type: "string", default: fileURLToPath(new URL("../results", import.meta.url)) },
-      help: { type: "boolean", short: "h", default: false },
+      ...COMMON_OPTIONS,
     },
     strict: true,
   });
@@ -259,22 +252,6 @@ function formatReport(result: ArmBenchResult): string {
   ].join("\n");
 }
 
-/** Writes `arm-verify-<UTC date>.json` and `arm-verify-latest.json`, each whole or not at all. */
-async function writeResult(result: ArmBenchResult, outDir: string): Promise<string[]> {
-  await mkdir(outDir, { recursive: true });
-  const text = `${JSON.stringify(result, null, 2)}\n`;
-  const paths = [
-    join(outDir, `arm-verify-${result.startedAt.slice(0, 10)}.json`),
-    join(outDir, "arm-verify-latest.json"),
-  ];
-  for (const path of paths) {
-    const temporary = path.replace(/\.json$/, ".tmp.json");
-    await writeFile(temporary, text);
-    await rename(temporary, path);
-  }
-  return paths;
-}
-
 async function main(): Promise<void> {
   const options = parseOptions(process.argv.slice(2));
   if (options === "help") {
@@ -294,9 +271,7 @@ async function main(): Promise<void> {
     if (!baseline(c)) throw new Error(`${c.id}: the node:crypto baseline does not verify it.`);
   }
 
-  const busyBefore = machineBusyMicros();
-  const cpuBefore = process.cpuUsage();
-  const start = performance.now();
+  const meter = startCpuMeter(where.cores);
   const rows: Row[] = [];
   for (const c of cases) {
     progress(`${c.id}: ${options.warm} (+${warmup}) per implementation`);
@@ -337,13 +312,7 @@ async function main(): Promise<void> {
       },
     );
   }
-  const wallSeconds = (performance.now() - start) / 1000;
-  const cpu = process.cpuUsage(cpuBefore);
-  const busy = machineBusyMicros() - busyBefore;
-  const otherShare = round(
-    Math.max(0, busy - (cpu.user + cpu.system)) / 1e6 / (wallSeconds * where.cores),
-    3,
-  );
+  const { wallSeconds, otherShare } = meter.stop();
 
   const result: ArmBenchResult = {
     schema: "cloister/bench/arm-verify/v1",
@@ -368,16 +337,10 @@ async function main(): Promise<void> {
     notes: [
       "All samples run one at a time in this process, each token's baseline row then its Cloister row; every result is checked to have verified, outside the timing.",
       "The baseline checks signatures (and for CCA the realm-key binding) only: Cloister also validates every claim's type and size and builds the claims object.",
-      `Other processes used ${(100 * otherShare).toFixed(1)}% of the machine's CPU time during the run${otherShare > 0.05 ? ": the figures are disturbed; run again on a quiet machine" : ""}.`,
+      otherShareNote(otherShare, "during the run"),
     ],
   };
-  const written = await writeResult(result, options.outDir);
-  console.log(formatReport(result));
-  const shown = (path: string) => {
-    const inside = relative(REPO, path);
-    return inside.startsWith("..") || isAbsolute(inside) ? path : inside;
-  };
-  progress(`wrote ${written.map(shown).join(" and ")}`);
+  await publishResult("arm-verify", result, options.outDir, formatReport, progress);
 }
 
 await main();

@@ -8,9 +8,9 @@
  */
 
 import { fork } from "node:child_process";
-import { percentile, round } from "../overhead/stats.js";
+import { summarize } from "../shared/measure.js";
+import { percentile, round } from "../shared/stats.js";
 import type { FirstRunResult, FirstRunSummary } from "../snp-verify/first-run.js";
-import { summarize } from "../snp-verify/measure.js";
 import type { Outcome } from "./outcome.js";
 import type { DcapVector } from "./vectors.js";
 

@@ -1,12 +1,11 @@
 /** The result file, the target it is judged against, and the table printed to stdout. */
 
-import { mkdir, rename, writeFile } from "node:fs/promises";
-import { join } from "node:path";
-import type { GitState, Machine } from "../overhead/machine.js";
-import { round } from "../overhead/stats.js";
+import type { GitState, Machine } from "../shared/machine.js";
+import type { Summary } from "../shared/measure.js";
+import { round } from "../shared/stats.js";
+import { fixed, table } from "../shared/table.js";
+import { type Target, targetLine } from "../shared/target.js";
 import type { FirstRunSummary } from "../snp-verify/first-run.js";
-import type { Summary } from "../snp-verify/measure.js";
-import { fixed, table } from "../snp-verify/report.js";
 import type { Tee } from "./vectors.js";
 
 /** From the issue that asked for this benchmark: at least twice dcap-qvl's warm throughput. */
@@ -36,13 +35,6 @@ export interface Comparison {
   readonly p50Speedup: number;
   readonly cloisterOpsPerSecond: number;
   readonly oracleOpsPerSecond: number;
-}
-
-export interface Target {
-  readonly name: string;
-  readonly goal: string;
-  readonly measured: number;
-  readonly met: boolean;
 }
 
 export interface VectorInfo {
@@ -123,22 +115,6 @@ export function targets(list: readonly Comparison[]): Target[] {
     }));
 }
 
-/** Writes `dcap-verify-<UTC date>.json` and `dcap-verify-latest.json`, each whole or not at all. */
-export async function writeResult(result: DcapBenchResult, outDir: string): Promise<string[]> {
-  await mkdir(outDir, { recursive: true });
-  const text = `${JSON.stringify(result, null, 2)}\n`;
-  const paths = [
-    join(outDir, `dcap-verify-${result.startedAt.slice(0, 10)}.json`),
-    join(outDir, "dcap-verify-latest.json"),
-  ];
-  for (const path of paths) {
-    const temporary = path.replace(/\.json$/, ".tmp.json");
-    await writeFile(temporary, text);
-    await rename(temporary, path);
-  }
-  return paths;
-}
-
 const LABEL: Readonly<Record<RowImplementation, string>> = {
   cloister: "Cloister verifyEvidence",
   "cloister-attest": "Cloister attest (+appraisal)",
@@ -216,9 +192,7 @@ export function formatReport(result: DcapBenchResult): string {
         ]),
     ...refused.map((v) => `dcap-qvl on ${v.id}: ${v.oracle} (Cloister rows only).`),
     "",
-    ...result.targets.map(
-      (t) => `Target ${t.name} ${t.goal}: ${fixed(t.measured)} — ${t.met ? "PASS" : "FAIL"}`,
-    ),
+    ...result.targets.map(targetLine),
     ...result.notes.map((note) => `- ${note}`),
   ].join("\n");
 }

@@ -6,8 +6,7 @@
  */
 
 import { createRequire } from "node:module";
-import { isAbsolute, relative, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import {
   type AttestationResult,
@@ -21,9 +20,12 @@ import {
   verifyEvidence,
 } from "@cloister/core";
 import { type Collateral as OracleCollateral, verify } from "@phala/dcap-qvl";
-import { gitState, machine, machineBusyMicros } from "../overhead/machine.js";
-import { round } from "../overhead/stats.js";
-import { summarize, type Timed, timeLoop } from "../snp-verify/measure.js";
+import { otherShareNote, startCpuMeter } from "../shared/cpu.js";
+import { gitState, machine } from "../shared/machine.js";
+import { summarize, type Timed, timeLoop } from "../shared/measure.js";
+import { COMMON_OPTIONS, wholeNumber } from "../shared/options.js";
+import { publishResult } from "../shared/results.js";
+import { round } from "../shared/stats.js";
 import { COLD_VARIATION, coldCollateralText } from "./collateral.js";
 import { type Implementation, measureFirstRuns } from "./first-run.js";
 import { cloisterOutcome, expectOutcome, oracleOutcome } from "./outcome.js";
@@ -35,11 +37,9 @@ import {
   type RowImplementation,
   targets,
   type VectorInfo,
-  writeResult,
 } from "./report.js";
 import { type DcapVector, loadVectors } from "./vectors.js";
 
-const REPO = fileURLToPath(new URL("../../", import.meta.url));
 const ORACLE = "@phala/dcap-qvl";
 const ORACLE_VERSION = (
   createRequire(import.meta.url)(`${ORACLE}/package.json`) as {
@@ -77,38 +77,25 @@ function parseOptions(argv: readonly string[]): Options | "help" {
       cold: { type: "string" },
       rounds: { type: "string" },
       processes: { type: "string" },
-      out: { type: "string", default: fileURLToPath(new URL("../results", import.meta.url)) },
-      help: { type: "boolean", short: "h", default: false },
+      ...COMMON_OPTIONS,
     },
     strict: true,
   });
   if (values.help) return "help";
   const quick = values.quick;
-  const warm = integer("warm", values.warm ?? (quick ? "60" : "500"), 1);
-  const cold = integer("cold", values.cold ?? (quick ? "30" : "300"), 1);
+  const warm = wholeNumber("--warm", values.warm ?? (quick ? "60" : "500"));
+  const cold = wholeNumber("--cold", values.cold ?? (quick ? "30" : "300"));
   return {
     quick,
     warm,
     cold,
-    rounds: Math.min(integer("rounds", values.rounds ?? (quick ? "2" : "5"), 1), warm, cold),
-    processes: integer("processes", values.processes ?? (quick ? "1" : "5"), 0),
+    rounds: Math.min(wholeNumber("--rounds", values.rounds ?? (quick ? "2" : "5")), warm, cold),
+    processes: wholeNumber("--processes", values.processes ?? (quick ? "1" : "5"), 0),
     outDir: resolve(values.out),
   };
 }
 
-function integer(name: string, text: string, min: number): number {
-  const n = Number(text);
-  if (!Number.isSafeInteger(n) || n < min)
-    throw new Error(`--${name} must be a whole number of at least ${min}, not "${text}".`);
-  return n;
-}
-
 const progress = (line: string) => process.stderr.write(`[bench:dcap] ${line}\n`);
-
-function shown(path: string): string {
-  const inside = relative(REPO, path);
-  return inside.startsWith("..") || isAbsolute(inside) ? path : inside;
-}
 
 /** One row's operation and the check of its result, which runs outside the timing. */
 interface Contender {
@@ -276,9 +263,7 @@ async function main(): Promise<void> {
   const cases: Case[] = [];
   for (const vector of loadVectors()) cases.push(await prepare(vector));
 
-  const busyBefore = machineBusyMicros();
-  const cpuBefore = process.cpuUsage();
-  const start = performance.now();
+  const meter = startCpuMeter(where.cores);
   const rows: Row[] = [];
   const push = (c: Case, mode: Row["mode"], list: readonly Contender[], timed: Timed[]) => {
     list.forEach((k, j) => {
@@ -368,10 +353,7 @@ async function main(): Promise<void> {
       await interleaved(cold, warmup.cold, options.cold, options.rounds),
     );
   }
-  const wallSeconds = (performance.now() - start) / 1000;
-  const cpu = process.cpuUsage(cpuBefore);
-  const busy = machineBusyMicros() - busyBefore;
-  const own = cpu.user + cpu.system;
+  const { wallSeconds, otherShare } = meter.stop();
 
   if (options.processes > 0) {
     for (const c of cases) {
@@ -430,15 +412,13 @@ async function main(): Promise<void> {
     comparisons: compared,
     cpu: {
       wallSeconds: round(wallSeconds, 1),
-      otherShare: round(Math.max(0, busy - own) / 1e6 / (wallSeconds * where.cores), 3),
+      otherShare,
     },
     targets: targets(compared),
     notes: [],
   };
   const final = { ...result, notes: notes(result) };
-  const written = await writeResult(final, options.outDir);
-  console.log(formatReport(final));
-  progress(`wrote ${written.map(shown).join(" and ")}`);
+  await publishResult("dcap-verify", final, options.outDir, formatReport, progress);
 }
 
 function vectorInfo(c: Case): VectorInfo {
@@ -463,7 +443,7 @@ function notes(result: DcapBenchResult): string[] {
     `All samples run one at a time on one event loop (process-cold: in fresh child processes); each row's samples are split into ${result.parameters.rounds} chunks taken in turn with the other rows of its quote and mode; every result is checked, outside the timing, to be the TCB status and advisories index.json records.`,
     "dcap-qvl keeps nothing between calls: each verify re-checks all three certificate chains, both collateral signatures and the CRLs (node:crypto for signatures, asn1.js for CRLs). Its warm and collateral-cold rows differ only by the JSON.parse of the collateral text.",
     "Cloister's collateral-cold re-parses the bundle but does not re-verify the TCB info and QE identity signatures: their results are kept by signed bytes and signature, which no valid variation of the collateral can change. The process-cold rows verify everything afresh.",
-    `Other processes used ${(100 * result.cpu.otherShare).toFixed(1)}% of the machine's CPU time while the in-process modes ran${result.cpu.otherShare > 0.05 ? ": the figures are disturbed; run again on a quiet machine" : ""}.`,
+    otherShareNote(result.cpu.otherShare, "while the in-process modes ran"),
   ];
   if (result.rows.some((r) => r.mode === "process-cold")) {
     list.push(

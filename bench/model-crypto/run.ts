@@ -7,10 +7,9 @@
 import { execFileSync } from "node:child_process";
 import { createCipheriv, createHash, randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
-import { mkdir, mkdtemp, open, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, open, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { isAbsolute, join, relative, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { deriveModelFileKey, ENC_DEFAULT_SEGMENT_SIZE } from "@cloister/core";
 import {
@@ -25,11 +24,11 @@ import {
   openSegment,
   sealSegment,
 } from "../../packages/server/src/models/encryption/segment-cipher.js";
-import { type GitState, gitState, type Machine, machine } from "../overhead/machine.js";
-import { round } from "../overhead/stats.js";
-import { table } from "../snp-verify/report.js";
-
-const REPO = fileURLToPath(new URL("../../", import.meta.url));
+import { type GitState, gitState, type Machine, machine } from "../shared/machine.js";
+import { COMMON_OPTIONS } from "../shared/options.js";
+import { publishResult } from "../shared/results.js";
+import { round } from "../shared/stats.js";
+import { table } from "../shared/table.js";
 
 const USAGE = `Usage: npm run bench:model-crypto -- [options]
 
@@ -117,8 +116,7 @@ function parseOptions(argv: readonly string[]): Options | "help" {
       "openssl-seconds": { type: "string" },
       quick: { type: "boolean", default: false },
       dir: { type: "string" },
-      out: { type: "string", default: fileURLToPath(new URL("../results", import.meta.url)) },
-      help: { type: "boolean", short: "h", default: false },
+      ...COMMON_OPTIONS,
     },
     strict: true,
   });
@@ -370,21 +368,6 @@ function formatReport(result: ModelCryptoBenchResult): string {
   ].join("\n");
 }
 
-async function writeResult(result: ModelCryptoBenchResult, outDir: string): Promise<string[]> {
-  await mkdir(outDir, { recursive: true });
-  const text = `${JSON.stringify(result, null, 2)}\n`;
-  const paths = [
-    join(outDir, `model-crypto-${result.startedAt.slice(0, 10)}.json`),
-    join(outDir, "model-crypto-latest.json"),
-  ];
-  for (const path of paths) {
-    const temporary = path.replace(/\.json$/, ".tmp.json");
-    await writeFile(temporary, text);
-    await rename(temporary, path);
-  }
-  return paths;
-}
-
 async function main(): Promise<void> {
   const options = parseOptions(process.argv.slice(2));
   if (options === "help") {
@@ -455,13 +438,7 @@ async function main(): Promise<void> {
         "openssl speed encrypts 16384-byte blocks with one context; it does not run GCM decryption, so decrypt rows are compared with its encryption speed.",
       ],
     };
-    const written = await writeResult(result, options.outDir);
-    console.log(formatReport(result));
-    const shown = (path: string) => {
-      const inside = relative(REPO, path);
-      return inside.startsWith("..") || isAbsolute(inside) ? path : inside;
-    };
-    progress(`wrote ${written.map(shown).join(" and ")}`);
+    await publishResult("model-crypto", result, options.outDir, formatReport, progress);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

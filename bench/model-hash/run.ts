@@ -7,22 +7,19 @@
 import { execFile } from "node:child_process";
 import { createHash, randomFillSync } from "node:crypto";
 import { createReadStream } from "node:fs";
-import { mkdir, mkdtemp, open, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, open, readFile, rm } from "node:fs/promises";
 import { availableParallelism, tmpdir } from "node:os";
-import { isAbsolute, join, relative, resolve } from "node:path";
+import { join, resolve } from "node:path";
 import { pipeline } from "node:stream/promises";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { parseArgs, promisify } from "node:util";
 import { build } from "esbuild";
-import {
-  type GitState,
-  gitState,
-  type Machine,
-  machine,
-  machineBusyMicros,
-} from "../overhead/machine.js";
-import { round } from "../overhead/stats.js";
-import { table } from "../snp-verify/report.js";
+import { startCpuMeter } from "../shared/cpu.js";
+import { type GitState, gitState, type Machine, machine } from "../shared/machine.js";
+import { COMMON_OPTIONS, wholeNumber } from "../shared/options.js";
+import { publishResult } from "../shared/results.js";
+import { round } from "../shared/stats.js";
+import { table } from "../shared/table.js";
 
 const REPO = fileURLToPath(new URL("../../", import.meta.url));
 const HASHING = join(REPO, "packages/server/src/models/hashing");
@@ -119,13 +116,6 @@ function parseSize(text: string): number {
   return bytes;
 }
 
-function parseCount(name: string, text: string): number {
-  const n = Number(text);
-  if (!Number.isSafeInteger(n) || n < 1)
-    throw new Error(`--${name} must be a whole number of at least 1, not "${text}".`);
-  return n;
-}
-
 function parseOptions(argv: readonly string[]): Options | "help" {
   const { values } = parseArgs({
     args: [...argv],
@@ -134,16 +124,15 @@ function parseOptions(argv: readonly string[]): Options | "help" {
       files: { type: "string", default: "4" },
       reps: { type: "string", default: "5" },
       source: { type: "boolean", default: false },
-      out: { type: "string", default: fileURLToPath(new URL("../results", import.meta.url)) },
-      help: { type: "boolean", short: "h", default: false },
+      ...COMMON_OPTIONS,
     },
     strict: true,
   });
   if (values.help) return "help";
   return {
     size: parseSize(values.size),
-    files: parseCount("files", values.files),
-    reps: parseCount("reps", values.reps),
+    files: wholeNumber("--files", values.files),
+    reps: wholeNumber("--reps", values.reps),
     source: values.source,
     outDir: resolve(values.out),
   };
@@ -283,21 +272,6 @@ function formatReport(result: ModelHashBenchResult): string {
   ].join("\n");
 }
 
-async function writeResult(result: ModelHashBenchResult, outDir: string): Promise<string[]> {
-  await mkdir(outDir, { recursive: true });
-  const text = `${JSON.stringify(result, null, 2)}\n`;
-  const paths = [
-    join(outDir, `model-hash-${result.startedAt.slice(0, 10)}.json`),
-    join(outDir, "model-hash-latest.json"),
-  ];
-  for (const path of paths) {
-    const temporary = path.replace(/\.json$/, ".tmp.json");
-    await writeFile(temporary, text);
-    await rename(temporary, path);
-  }
-  return paths;
-}
-
 async function toolVersions() {
   const cpuinfo = await readFile("/proc/cpuinfo", "utf8").catch(() => "");
   return {
@@ -392,9 +366,7 @@ async function main(): Promise<void> {
 
     const expected = { single: await openssl([single]), multi: await openssl(multi) };
     const samples = new Map<Case, number[]>(cases.map((c) => [c, []]));
-    const busyBefore = machineBusyMicros();
-    const cpuBefore = process.cpuUsage();
-    const start = performance.now();
+    const meter = startCpuMeter(where.cores);
     // Repetition 0 warms the page cache and the code; it is not recorded. Each repetition runs
     // every case once, starting one further along, so drift falls on all rows alike.
     for (let rep = 0; rep <= options.reps; rep++) {
@@ -410,14 +382,8 @@ async function main(): Promise<void> {
         if (rep > 0) samples.get(c)?.push(seconds);
       }
     }
-    const wallSeconds = (performance.now() - start) / 1000;
-    const cpu = process.cpuUsage(cpuBefore);
-    const busy = machineBusyMicros() - busyBefore;
     // Child processes (openssl, sha256sum) count as "other" here: an upper bound.
-    const otherShare = round(
-      Math.max(0, busy - (cpu.user + cpu.system)) / 1e6 / (wallSeconds * where.cores),
-      3,
-    );
+    const { wallSeconds, otherShare } = meter.stop();
 
     const bytes = { single: options.size, multi: part * options.files };
     const rows: Row[] = cases.map((c) => {
@@ -493,13 +459,7 @@ async function main(): Promise<void> {
         `Other processes (openssl and sha256sum included) used ${(100 * otherShare).toFixed(1)}% of the machine's CPU time during the run${otherShare > 0.25 ? ": the figures may be disturbed; run again on a quiet machine" : ""}.`,
       ],
     };
-    const written = await writeResult(result, options.outDir);
-    console.log(formatReport(result));
-    const shown = (path: string) => {
-      const inside = relative(REPO, path);
-      return inside.startsWith("..") || isAbsolute(inside) ? path : inside;
-    };
-    progress(`wrote ${written.map(shown).join(" and ")}`);
+    await publishResult("model-hash", result, options.outDir, formatReport, progress);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

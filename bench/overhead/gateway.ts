@@ -6,11 +6,11 @@
  */
 
 import type { Session } from "@cloister/client";
+import { type Distribution, distribution, round } from "../shared/stats.js";
 import type { Child } from "./ipc.js";
 import type { Options } from "./options.js";
 import { PROMPTS } from "./prompts.js";
 import { cpuMicros, type ProcessApi, type ServerReady } from "./protocol.js";
-import { type Distribution, distribution, round } from "./stats.js";
 
 export interface ThroughputSummary {
   readonly requests: number;

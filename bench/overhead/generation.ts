@@ -6,6 +6,7 @@
  */
 
 import type OpenAI from "openai";
+import { type Distribution, distribution, round } from "../shared/stats.js";
 import type { Child } from "./ipc.js";
 import type { Options } from "./options.js";
 import { PROMPTS } from "./prompts.js";
@@ -16,7 +17,6 @@ import type {
   ModelReady,
   Sample,
 } from "./protocol.js";
-import { type Distribution, distribution, round } from "./stats.js";
 
 export const PATHS = ["inProcess", "cloister", "plaintext"] as const;
 export type Path = (typeof PATHS)[number];

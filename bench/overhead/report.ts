@@ -1,10 +1,10 @@
 /** The result file, the targets it is judged against, and the table printed to stdout. */
 
-import { mkdir, rename, writeFile } from "node:fs/promises";
-import { join } from "node:path";
+import type { GitState, Machine } from "../shared/machine.js";
+import { table } from "../shared/table.js";
+import type { Target } from "../shared/target.js";
 import type { GatewayCell } from "./gateway.js";
 import type { GenerationCell, PathSummary } from "./generation.js";
-import type { GitState, Machine } from "./machine.js";
 import type { MemorySnapshot } from "./protocol.js";
 
 /** From the issue that asked for this benchmark. */
@@ -47,13 +47,6 @@ export interface CpuAccount {
   readonly benchmarkSeconds: number;
   /** Other processes' CPU time over all cores' time: above a few percent, figures are disturbed. */
   readonly otherShare: number;
-}
-
-export interface Target {
-  readonly name: string;
-  readonly goal: string;
-  readonly measured: number;
-  readonly met: boolean;
 }
 
 export interface BenchResult {
@@ -111,22 +104,6 @@ export function targets(
       met: cell.ratio >= GOALS.gatewayRatio,
     })),
   ];
-}
-
-/** Writes `overhead-<UTC date>.json` and `overhead-latest.json`, each whole or not at all. */
-export async function writeResult(result: BenchResult, outDir: string): Promise<string[]> {
-  await mkdir(outDir, { recursive: true });
-  const text = `${JSON.stringify(result, null, 2)}\n`;
-  const paths = [
-    join(outDir, `overhead-${result.startedAt.slice(0, 10)}.json`),
-    join(outDir, "overhead-latest.json"),
-  ];
-  for (const path of paths) {
-    const temporary = path.replace(/\.json$/, ".tmp.json");
-    await writeFile(temporary, text);
-    await rename(temporary, path);
-  }
-  return paths;
 }
 
 export function formatReport(result: BenchResult): string {
@@ -237,18 +214,4 @@ function fixed(value: number | null): string {
 function signed(value: number | null): string {
   if (value === null) return "-";
   return `${value >= 0 ? "+" : ""}${fixed(value)}`;
-}
-
-/** Columns padded to their widest cell: the first left-aligned, the others right-aligned. */
-function table(head: readonly string[], rows: readonly (readonly string[])[]): string {
-  const all = [head, ...rows];
-  const widths = head.map((_, i) => Math.max(...all.map((row) => (row[i] ?? "").length)));
-  return all
-    .map((row) =>
-      widths
-        .map((w, i) => (i === 0 ? (row[i] ?? "").padEnd(w) : (row[i] ?? "").padStart(w)))
-        .join("  ")
-        .trimEnd(),
-    )
-    .join("\n");
 }

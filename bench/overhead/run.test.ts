@@ -1,12 +1,9 @@
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
+import { rm } from "node:fs/promises";
+import { dirname } from "node:path";
 import { it } from "node:test";
-import { fileURLToPath } from "node:url";
-import { promisify } from "node:util";
 import { writeBigramModel } from "../../packages/server/test/support/bigram-model.js";
+import { smokeRun } from "../shared/smoke.js";
 import type { BenchResult } from "./report.js";
 
 /**
@@ -14,28 +11,12 @@ import type { BenchResult } from "./report.js";
  * bench/README.md describes. It asserts no timing: only that numbers are there.
  */
 it("writes a complete result file from a tiny run", { timeout: 60_000 }, async () => {
-  const out = await mkdtemp(join(tmpdir(), "cloister-bench-"));
   const model = await writeBigramModel();
   try {
-    await promisify(execFile)(
-      process.execPath,
-      [
-        "--conditions=source",
-        "--import",
-        "tsx",
-        fileURLToPath(new URL("run.ts", import.meta.url)),
-        ...["--model", model, "--prompts", "1", "--rounds", "1", "--warmup", "0"],
-        ...["--max-tokens", "4", "--concurrency", "1,2", "--seconds", "0.2", "--cell-warmup", "0"],
-        ...["--out", out],
-      ],
-      { cwd: fileURLToPath(new URL("../../", import.meta.url)) },
-    );
-    const latest = await readFile(join(out, "overhead-latest.json"), "utf8");
-    const result = JSON.parse(latest) as BenchResult;
-    assert.equal(
-      await readFile(join(out, `overhead-${result.startedAt.slice(0, 10)}.json`), "utf8"),
-      latest,
-    );
+    const { result } = await smokeRun<BenchResult>("overhead", [
+      ...["--model", model, "--prompts", "1", "--rounds", "1", "--warmup", "0"],
+      ...["--max-tokens", "4", "--concurrency", "1,2", "--seconds", "0.2", "--cell-warmup", "0"],
+    ]);
 
     assert.equal(result.schema, "cloister/bench/overhead/v1");
     assert.equal(result.model.id, "bigram");
@@ -84,7 +65,6 @@ it("writes a complete result file from a tiny run", { timeout: 60_000 }, async (
     assert.equal(result.targets.length, 2 * result.generation.length + result.gateway.length);
     for (const target of result.targets) assert.equal(typeof target.met, "boolean");
   } finally {
-    await rm(out, { recursive: true, force: true });
     await rm(dirname(model), { recursive: true, force: true });
   }
 });

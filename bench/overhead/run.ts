@@ -5,14 +5,15 @@
  */
 
 import { stat } from "node:fs/promises";
-import { isAbsolute, relative } from "node:path";
-import { fileURLToPath } from "node:url";
 import { connect } from "@cloister/client";
 import OpenAI from "openai";
+import { otherShareNote, startCpuMeter } from "../shared/cpu.js";
+import { gitState, machine } from "../shared/machine.js";
+import { publishResult, shown } from "../shared/results.js";
+import { round } from "../shared/stats.js";
 import { measureGateway } from "./gateway.js";
 import { measureGeneration } from "./generation.js";
 import { Child } from "./ipc.js";
-import { gitState, machine, machineBusyMicros } from "./machine.js";
 import { type Options, parseOptions, USAGE } from "./options.js";
 import { PROMPTS } from "./prompts.js";
 import {
@@ -24,25 +25,9 @@ import {
   type ServerReady,
   type ServerSettings,
 } from "./protocol.js";
-import {
-  type BenchResult,
-  type CpuAccount,
-  cellName,
-  formatReport,
-  targets,
-  writeResult,
-} from "./report.js";
-import { round } from "./stats.js";
-
-const REPO = fileURLToPath(new URL("../../", import.meta.url));
+import { type BenchResult, type CpuAccount, cellName, formatReport, targets } from "./report.js";
 
 const progress = (line: string) => process.stderr.write(`[bench] ${line}\n`);
-
-/** A path as it reads best in the results: from the repository root when inside it. */
-function shown(path: string): string {
-  const inside = relative(REPO, path);
-  return inside.startsWith("..") || isAbsolute(inside) ? path : inside;
-}
 
 async function main(): Promise<void> {
   const options = parseOptions(process.argv.slice(2));
@@ -101,8 +86,7 @@ async function main(): Promise<void> {
       plaintext: new OpenAI({ apiKey: "unused", baseURL, maxRetries: 0 }),
     };
 
-    const start = performance.now();
-    const busyBefore = machineBusyMicros();
+    const meter = startCpuMeter(where.cores);
     const ownBefore =
       cpuMicros() + (await engine.call("cpuMicros")) + (await server.call("cpuMicros"));
 
@@ -114,14 +98,14 @@ async function main(): Promise<void> {
     const gateway = await measureGateway(server, session, options, progress);
     const workloadAfterThroughput = await server.call("memory");
 
-    const own = cpuMicros() + engineCpu + (await server.call("cpuMicros")) - ownBefore;
-    const busy = machineBusyMicros() - busyBefore;
-    const wallSeconds = (performance.now() - start) / 1000;
+    const reading = meter.stop(
+      cpuMicros() + engineCpu + (await server.call("cpuMicros")) - ownBefore,
+    );
     const cpu: CpuAccount = {
-      wallSeconds: round(wallSeconds, 1),
-      machineBusySeconds: round(busy / 1e6, 1),
-      benchmarkSeconds: round(own / 1e6, 1),
-      otherShare: round(Math.max(0, busy - own) / 1e6 / (wallSeconds * where.cores), 3),
+      wallSeconds: round(reading.wallSeconds, 1),
+      machineBusySeconds: round(reading.busyMicros / 1e6, 1),
+      benchmarkSeconds: round(reading.ownMicros / 1e6, 1),
+      otherShare: reading.otherShare,
     };
     const parts = { machine: where, generation, gateway, cpu };
     const result: BenchResult = {
@@ -166,9 +150,7 @@ async function main(): Promise<void> {
       targets: targets(generation, gateway),
       notes: notes(parts, options),
     };
-    const written = await writeResult(result, options.outDir);
-    console.log(formatReport(result));
-    progress(`wrote ${written.map(shown).join(" and ")}`);
+    await publishResult("overhead", result, options.outDir, formatReport, progress);
   } finally {
     await Promise.all([engine.stop(), server.stop()]);
   }
@@ -188,7 +170,7 @@ function notes(
     `Client and server share ${machine.cores} CPU cores: during Cloister and plaintext requests the benchmark process (openai SDK; @cloister/client sealing, opening, receipt checks) runs beside the workload process, while in-process requests ran alone (the benchmark waited).`,
     "In-process latency is timed inside the engine-only process around engine.chat/complete; Cloister and plaintext latency from the openai SDK call until its body or stream has ended (for Cloister: receipt verified).",
     "Memory is read after a full GC in each process. The engine-only process imports llama.ts alone; the workload process loads all of @cloister/server (Fastify, the gateway and attestation code, the embeddings engine's modules) though it serves only this model.",
-    `Other processes used ${(100 * cpu.otherShare).toFixed(1)}% of the machine's CPU time while measuring${cpu.otherShare > 0.05 ? ": the figures are disturbed; run again on a quiet machine" : ""}.`,
+    otherShareNote(cpu.otherShare, "while measuring"),
   ];
   const baseline = generation.find((cell) => !cell.stream)?.paths.inProcess;
   if (baseline !== undefined) {

@@ -6,8 +6,8 @@
  */
 
 import { fork } from "node:child_process";
-import { percentile, round } from "../overhead/stats.js";
-import { type Summary, summarize } from "./measure.js";
+import { type Summary, summarize } from "../shared/measure.js";
+import { percentile, round } from "../shared/stats.js";
 import type { SnpVector } from "./vectors.js";
 
 export type Implementation = "cloister" | "node-crypto";

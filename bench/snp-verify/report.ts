@@ -1,12 +1,12 @@
 /** The result file, the target it is judged against, and the table printed to stdout. */
 
-import { mkdir, rename, writeFile } from "node:fs/promises";
-import { join } from "node:path";
-import type { GitState, Machine } from "../overhead/machine.js";
-import { round } from "../overhead/stats.js";
+import type { GitState, Machine } from "../shared/machine.js";
+import type { Summary } from "../shared/measure.js";
+import { round } from "../shared/stats.js";
+import { fixed, table } from "../shared/table.js";
+import { type Target, targetLine } from "../shared/target.js";
 import type { Encoding } from "./collateral.js";
 import type { FirstRunSummary } from "./first-run.js";
-import type { Summary } from "./measure.js";
 
 /** From the issue that asked for this benchmark: a warm verification well under a millisecond. */
 export const WARM_P50_GOAL_US = 1000;
@@ -30,13 +30,6 @@ export interface Comparison {
   readonly p50Ratio: number;
   readonly addedP50Us: number;
   readonly meanRatio: number;
-}
-
-export interface Target {
-  readonly name: string;
-  readonly goal: string;
-  readonly measured: number;
-  readonly met: boolean;
 }
 
 export interface CpuAccount {
@@ -101,22 +94,6 @@ export function targets(rows: readonly Row[]): Target[] {
       met: warm.summary.p50Us < WARM_P50_GOAL_US,
     },
   ];
-}
-
-/** Writes `snp-verify-<UTC date>.json` and `snp-verify-latest.json`, each whole or not at all. */
-export async function writeResult(result: SnpBenchResult, outDir: string): Promise<string[]> {
-  await mkdir(outDir, { recursive: true });
-  const text = `${JSON.stringify(result, null, 2)}\n`;
-  const paths = [
-    join(outDir, `snp-verify-${result.startedAt.slice(0, 10)}.json`),
-    join(outDir, "snp-verify-latest.json"),
-  ];
-  for (const path of paths) {
-    const temporary = path.replace(/\.json$/, ".tmp.json");
-    await writeFile(temporary, text);
-    await rename(temporary, path);
-  }
-  return paths;
 }
 
 const LABEL: Readonly<Record<RowImplementation, string>> = {
@@ -199,9 +176,7 @@ export function formatReport(result: SnpBenchResult): string {
           table(["implementation", "import", "process start → verified"], first),
         ]),
     "",
-    ...result.targets.map(
-      (t) => `Target ${t.name} ${t.goal}: ${fixed(t.measured)} — ${t.met ? "PASS" : "FAIL"}`,
-    ),
+    ...result.targets.map(targetLine),
     ...result.notes.map((note) => `- ${note}`),
   ].join("\n");
 }
@@ -210,27 +185,4 @@ function countBy(values: readonly string[]): Record<string, number> {
   const counts: Record<string, number> = {};
   for (const v of values) counts[v] = (counts[v] ?? 0) + 1;
   return counts;
-}
-
-export function fixed(value: number | null): string {
-  if (value === null || Number.isNaN(value)) return "-";
-  return value.toFixed(Math.abs(value) >= 100 ? 0 : 1);
-}
-
-/** Columns padded to their widest cell: the first `left` left-aligned, the others right-aligned. */
-export function table(
-  head: readonly string[],
-  rows: readonly (readonly string[])[],
-  left = 1,
-): string {
-  const all = [head, ...rows];
-  const widths = head.map((_, i) => Math.max(...all.map((row) => (row[i] ?? "").length)));
-  return all
-    .map((row) =>
-      widths
-        .map((w, i) => (i < left ? (row[i] ?? "").padEnd(w) : (row[i] ?? "").padStart(w)))
-        .join("  ")
-        .trimEnd(),
-    )
-    .join("\n");
 }

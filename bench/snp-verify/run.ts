@@ -5,8 +5,7 @@
  * bench/README.md.
  */
 
-import { isAbsolute, relative, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import {
   attest,
@@ -15,8 +14,12 @@ import {
   type Policy,
   verifyEvidence,
 } from "@cloister/core";
-import { gitState, machine, machineBusyMicros } from "../overhead/machine.js";
-import { round } from "../overhead/stats.js";
+import { otherShareNote, startCpuMeter } from "../shared/cpu.js";
+import { gitState, machine } from "../shared/machine.js";
+import { type Summary, summarize, type Timed, timeLoop } from "../shared/measure.js";
+import { COMMON_OPTIONS, wholeNumber } from "../shared/options.js";
+import { publishResult } from "../shared/results.js";
+import { round } from "../shared/stats.js";
 import {
   type PinnedKeys,
   pinIntermediate,
@@ -26,18 +29,8 @@ import {
 } from "./baseline.js";
 import { type ColdCollateral, coldCollateral, ENCODING_MEANING, ENCODINGS } from "./collateral.js";
 import { measureFirstRuns } from "./first-run.js";
-import { type Summary, summarize, type Timed, timeLoop } from "./measure.js";
-import {
-  comparisons,
-  formatReport,
-  type Row,
-  type SnpBenchResult,
-  targets,
-  writeResult,
-} from "./report.js";
+import { comparisons, formatReport, type Row, type SnpBenchResult, targets } from "./report.js";
 import { loadVectors, type SnpVector } from "./vectors.js";
-
-const REPO = fileURLToPath(new URL("../../", import.meta.url));
 
 const USAGE = `Usage: npm run bench:snp -- [options]
 
@@ -67,8 +60,7 @@ function parseOptions(argv: readonly string[]): Options | "help" {
       warm: { type: "string" },
       cold: { type: "string" },
       processes: { type: "string" },
-      out: { type: "string", default: fileURLToPath(new URL("../results", import.meta.url)) },
-      help: { type: "boolean", short: "h", default: false },
+      ...COMMON_OPTIONS,
     },
     strict: true,
   });
@@ -76,26 +68,14 @@ function parseOptions(argv: readonly string[]): Options | "help" {
   const quick = values.quick;
   return {
     quick,
-    warm: integer("warm", values.warm ?? (quick ? "200" : "2000"), 1),
-    cold: integer("cold", values.cold ?? (quick ? "60" : "500"), 1),
-    processes: integer("processes", values.processes ?? (quick ? "3" : "20"), 0),
+    warm: wholeNumber("--warm", values.warm ?? (quick ? "200" : "2000")),
+    cold: wholeNumber("--cold", values.cold ?? (quick ? "60" : "500")),
+    processes: wholeNumber("--processes", values.processes ?? (quick ? "3" : "20"), 0),
     outDir: resolve(values.out),
   };
 }
 
-function integer(name: string, text: string, min: number): number {
-  const n = Number(text);
-  if (!Number.isSafeInteger(n) || n < min)
-    throw new Error(`--${name} must be a whole number of at least ${min}, not "${text}".`);
-  return n;
-}
-
 const progress = (line: string) => process.stderr.write(`[bench:snp] ${line}\n`);
-
-function shown(path: string): string {
-  const inside = relative(REPO, path);
-  return inside.startsWith("..") || isAbsolute(inside) ? path : inside;
-}
 
 const row = (
   mode: Row["mode"],
@@ -131,9 +111,7 @@ async function main(): Promise<void> {
     if (!ok) throw new Error(`${at(i).vector.id}: sample ${i} did not verify.`);
   };
 
-  const busyBefore = machineBusyMicros();
-  const cpuBefore = process.cpuUsage();
-  const start = performance.now();
+  const meter = startCpuMeter(where.cores);
   const rows: Row[] = [];
 
   progress(`warm: ${options.warm} (+${warmup.warm}) per implementation over ${count} reports`);
@@ -217,10 +195,7 @@ async function main(): Promise<void> {
       byEncoding: byEncoding(coldCloister, warmup.cold, cold),
     },
   );
-  const wallSeconds = (performance.now() - start) / 1000;
-  const cpu = process.cpuUsage(cpuBefore);
-  const busy = machineBusyMicros() - busyBefore;
-  const own = cpu.user + cpu.system;
+  const { wallSeconds, otherShare } = meter.stop();
 
   if (options.processes > 0) {
     progress(`process-cold: ${options.processes} fresh processes per implementation`);
@@ -264,15 +239,13 @@ async function main(): Promise<void> {
     comparisons: comparisons(rows),
     cpu: {
       wallSeconds: round(wallSeconds, 1),
-      otherShare: round(Math.max(0, busy - own) / 1e6 / (wallSeconds * where.cores), 3),
+      otherShare,
     },
     targets: targets(rows),
     notes: [],
   };
   const final = { ...result, notes: notes(result) };
-  const written = await writeResult(final, options.outDir);
-  console.log(formatReport(final));
-  progress(`wrote ${written.map(shown).join(" and ")}`);
+  await publishResult("snp-verify", final, options.outDir, formatReport, progress);
 }
 
 /** One vector and what both implementations hold for it before any timing. */
@@ -340,7 +313,7 @@ function notes(result: SnpBenchResult): string[] {
   const list = [
     "All samples run one at a time in this process (process-cold: in fresh child processes), blocks in the order of the table; every result is checked to have verified, outside the timing.",
     "The node:crypto baseline checks signatures and validity only: it does not compare the VCEK's TCB and hwID extensions with the report, screen supplied certificates against the pinned fingerprints, or build claims.",
-    `Other processes used ${(100 * result.cpu.otherShare).toFixed(1)}% of the machine's CPU time while the in-process modes ran${result.cpu.otherShare > 0.05 ? ": the figures are disturbed; run again on a quiet machine" : ""}.`,
+    otherShareNote(result.cpu.otherShare, "while the in-process modes ran"),
   ];
   if (result.rows.some((r) => r.mode === "process-cold")) {
     list.push(

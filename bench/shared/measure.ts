@@ -2,7 +2,7 @@
 
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
-import { percentile, round } from "../overhead/stats.js";
+import { percentile, round } from "./stats.js";
 
 /** One timed row of the results: a mode (warm, cold, process-cold) run by one implementation. */
 export interface Summary {
