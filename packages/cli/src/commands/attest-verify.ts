@@ -121,6 +121,12 @@ export function attestVerifyCommand() {
         "NVIDIA: a driver or VBIOS RIM (signed SWID XML) to compare the measurements with (repeatable)",
       ).argParser(collect),
     )
+    .addOption(
+      new Option(
+        "--ocsp <file>",
+        "NVIDIA: a DER OCSP response for a certificate of the device chain, fetched beforehand (repeatable)",
+      ).argParser(collect),
+    )
     .option(
       "--gpu-arch <arch>",
       "NVIDIA: accept only this architecture: HOPPER, BLACKWELL or LS10 (repeatable)",
@@ -139,7 +145,7 @@ export function attestVerifyCommand() {
     )
     .option(
       "--allow-unknown-revocation",
-      "NVIDIA: accept certificates whose revocation is unknown (no OCSP is checked offline)",
+      "NVIDIA: accept certificates whose revocation is unknown (no usable --ocsp response); never a revoked one",
     )
     .option(
       "--jwks <file>",

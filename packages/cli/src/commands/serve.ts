@@ -1,5 +1,12 @@
 import { readFile } from "node:fs/promises";
-import { CloisterError, type Collateral, SNP_COLLATERAL, short } from "@cloister/core";
+import {
+  CloisterError,
+  type Collateral,
+  fromUtf8,
+  NVIDIA_COLLATERAL,
+  SNP_COLLATERAL,
+  short,
+} from "@cloister/core";
 import type {
   Backend,
   DeviceKeyRelease,
@@ -10,7 +17,7 @@ import type {
 import { cloisterConfigDir, detectGpus, type EvidenceProvider } from "@cloister/server/tee";
 import { Command, InvalidArgumentError, Option } from "@commander-js/extra-typings";
 import { fetchCollateral } from "../collateral/fetch.js";
-import { readCertificates } from "../evidence-files.js";
+import { readCertificates, readInput } from "../evidence-files.js";
 import { forgetLocalServer, recordLocalServer } from "../local-server.js";
 import { readPolicyFile } from "../policy-flags.js";
 import { defaultDeviceRegistry } from "./device.js";
@@ -115,6 +122,16 @@ export function serveCommand(): Command {
       "--device-policy <file>",
       'with --device-key: the policy device tokens must meet (JSON; default {"platforms":["psa"]}: an enrolled IAK and the secured lifecycle)',
     )
+    .option(
+      "--gpu-rim <file>",
+      "serve this NVIDIA driver or VBIOS RIM (signed SWID XML) so callers can compare the GPUs' measurements (repeatable)",
+      collect,
+    )
+    .option(
+      "--gpu-ocsp <file>",
+      "serve this OCSP response (DER) for a GPU certificate so callers know it is not revoked (repeatable)",
+      collect,
+    )
     .option("--kds-url <url>", "with --fetch-collateral: an AMD KDS mirror")
     .option("--pccs <url>", "with --fetch-collateral: a PCCS (or PCS mirror) instead of Intel PCS")
     .option(
@@ -213,13 +230,49 @@ async function deviceRelease(
   });
 }
 
+/**
+ * --gpu-rim and --gpu-ocsp: NVIDIA-signed material callers need to appraise the GPUs (the driver
+ * and VBIOS RIMs, OCSP responses for the device chains). NVIDIA signs both, so the workload may
+ * carry them; it vouches for nothing by doing so.
+ */
+async function gpuCollateral(
+  rims: readonly string[],
+  ocsp: readonly string[],
+): Promise<Collateral> {
+  const collateral: Record<string, string> = {};
+  if (rims.length > 0) {
+    collateral[NVIDIA_COLLATERAL.rims] = JSON.stringify(
+      await Promise.all(rims.map(async (path) => fromUtf8(await readInput(path, "RIM")))),
+    );
+  }
+  if (ocsp.length > 0) {
+    collateral[NVIDIA_COLLATERAL.ocsp] = JSON.stringify(
+      await Promise.all(
+        ocsp.map(async (path) =>
+          Buffer.from(await readInput(path, "OCSP response")).toString("base64"),
+        ),
+      ),
+    );
+  }
+  return collateral;
+}
+
 /** What `--certs` and `--fetch-collateral` add to every attestation bundle. */
 async function operatorCollateral(
   provider: EvidenceProvider,
-  options: { certs?: string[]; fetchCollateral?: true; kdsUrl?: string; pccs?: string },
+  options: {
+    certs?: string[];
+    gpuRim?: string[];
+    gpuOcsp?: string[];
+    fetchCollateral?: true;
+    kdsUrl?: string;
+    pccs?: string;
+  },
   configDir: string,
 ): Promise<Collateral> {
-  const collateral: Record<string, Uint8Array | string> = {};
+  const collateral: Record<string, Uint8Array | string> = {
+    ...(await gpuCollateral(options.gpuRim ?? [], options.gpuOcsp ?? [])),
+  };
   const certificates = await readCertificates(options.certs ?? []);
   if (certificates !== undefined) collateral[SNP_COLLATERAL.certificates] = certificates;
   if (options.fetchCollateral !== true) return collateral;

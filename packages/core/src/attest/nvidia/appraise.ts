@@ -55,18 +55,26 @@ export function appraiseGpu(claims: GpuClaims, policy: GpuPolicy, observed?: Gpu
         : pinnedHex(code, `measurement ${index}`, actual, allowed)),
     );
   }
-  checks.push(
-    policy.allowUnknownRevocation === true
-      ? skip(
-          "nvidia.policy.revocation",
-          "Revocation is unknown (no OCSP response was checked), as the policy permits.",
-        )
-      : fail(
-          "nvidia.policy.revocation",
-          "Revocation is unknown (no OCSP response was checked) and the policy requires it known.",
-        ),
-  );
+  checks.push(revocationCheck(claims, policy));
   return checks;
+}
+
+/** Revoked always fails: no policy grants a grace period to a revoked device. */
+function revocationCheck(claims: GpuClaims, policy: GpuPolicy): Check {
+  const code = "nvidia.policy.revocation";
+  switch (claims.revocation) {
+    case "good":
+      return pass(code, "Every certificate in the chain has a current OCSP status of good.");
+    case "revoked":
+      return fail(code, "A certificate in the chain is revoked: no policy accepts that.");
+    case "unknown":
+      return policy.allowUnknownRevocation === true
+        ? skip(code, "Revocation is unknown (no usable OCSP response), as the policy permits.")
+        : fail(
+            code,
+            "Revocation is unknown (no usable OCSP response) and the policy requires it known.",
+          );
+  }
 }
 
 function versionCheck(

@@ -45,6 +45,8 @@ export interface GpuChainResult {
   readonly device?: NvidiaDevice;
   /** Present when every link up to a trusted root verified. */
   readonly trustAnchor?: GpuTrustAnchor;
+  /** The verified chain, leaf first, ending at that root: present with trustAnchor. */
+  readonly certificates?: readonly X509Certificate[];
 }
 
 /**
@@ -102,7 +104,7 @@ export async function verifyGpuCertChain(
     leaf,
     ...(leafFwid === undefined ? {} : { leafFwid }),
     ...(device === undefined ? {} : { device }),
-    ...(link.anchor === undefined ? {} : { trustAnchor: link.anchor }),
+    ...(link.anchor === undefined ? {} : { trustAnchor: link.anchor, certificates }),
   };
 }
 
@@ -324,6 +326,6 @@ function isCa(certificate: X509Certificate): boolean {
   }
 }
 
-function commonName(certificate: X509Certificate): string {
+export function commonName(certificate: X509Certificate): string {
   return certificate.subjectName.getField("CN").join(", ");
 }

@@ -1,6 +1,7 @@
 import { toHex } from "../../bytes.js";
 import type { GpuEvidence, MeasurementBlock, OpaqueValues } from "./abi/types.js";
 import type { NvidiaArchitecture, NvidiaDevice } from "./device.js";
+import type { GpuRevocationStatus } from "./revocation.js";
 import { NVIDIA_DEVICE_ROOT_NAME, NVIDIA_DEVICE_ROOT_SHA256 } from "./roots.js";
 
 /**
@@ -35,14 +36,22 @@ export interface GpuClaims {
    * comparison checks.
    */
   readonly ccMode: "not-reported";
-  /** No OCSP response is checked offline: whether a certificate was revoked is unknown. */
-  readonly revocation: "unknown";
+  /**
+   * The chain's OCSP status from the responses the caller supplied: "unknown" when some
+   * certificate had no authentic, current response (verification fails outright on "revoked").
+   */
+  readonly revocation: GpuRevocationStatus;
   /** Every opaque field, decoded as text or hex, by name. */
   readonly opaque: Pick<OpaqueValues, "text" | "hex">;
   readonly trustAnchor: { readonly name: string; readonly fingerprint: string };
 }
 
-export function gpuClaims(evidence: GpuEvidence, device: NvidiaDevice, fwid: string): GpuClaims {
+export function gpuClaims(
+  evidence: GpuEvidence,
+  device: NvidiaDevice,
+  fwid: string,
+  revocation: GpuRevocationStatus,
+): GpuClaims {
   const values = evidence.values;
   const measurements: Record<number, string> = {};
   for (const block of evidence.response.blocks) measurements[block.index] = toHex(block.value);
@@ -65,7 +74,7 @@ export function gpuClaims(evidence: GpuEvidence, device: NvidiaDevice, fwid: str
       : { protectedPcieStatus: values.protectedPcieStatus }),
     ...(values.feature === undefined ? {} : { feature: values.feature }),
     ccMode: "not-reported",
-    revocation: "unknown",
+    revocation,
     opaque: { text: values.text, hex: values.hex },
     trustAnchor: { name: NVIDIA_DEVICE_ROOT_NAME, fingerprint: NVIDIA_DEVICE_ROOT_SHA256 },
   };

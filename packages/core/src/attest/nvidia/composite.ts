@@ -1,4 +1,4 @@
-import { fromUtf8 } from "../../bytes.js";
+import { fromBase64Url, fromUtf8 } from "../../bytes.js";
 import { CloisterError } from "../../errors.js";
 import { verdictOf } from "../appraise.js";
 import { fail, pass, pinnedHex, skip } from "../checks.js";
@@ -10,7 +10,7 @@ import { gpuNonce } from "./binding.js";
 import type { GpuClaims } from "./claims.js";
 import { NVIDIA_COLLATERAL } from "./formats.js";
 import type { NvidiaPolicy } from "./policy.js";
-import { compareMeasurements } from "./rim/compare.js";
+import { compareGpuWithRims, rimsForGpu } from "./rim/gpu.js";
 import type { RimVerifier, VerifiedRim } from "./rim/types.js";
 import { verifyGpuEvidence } from "./verify.js";
 
@@ -63,9 +63,18 @@ export async function verifyGpuSet(
   if (set.length === 0) return { checks, results: [] };
   const nonce = await gpuNonce(options.manifest, options.nonce);
   const rims = await verifiedRims(options);
+  const ocsp = ocspResponses(options.collateral);
+  if (ocsp === undefined) {
+    checks.push(
+      fail(
+        "nvidia.ocsp.malformed",
+        `Collateral "${NVIDIA_COLLATERAL.ocsp}" is not a JSON list of base64 OCSP responses.`,
+      ),
+    );
+  }
   const results: GpuResult[] = [];
   for (const [index, gpu] of set.entries()) {
-    const own = await verifyOne(gpu, nonce, policy, rims, options.now);
+    const own = await verifyOne(gpu, nonce, policy, rims, ocsp ?? [], options.now);
     results.push({ index, ...own, verdict: verdictOf(own.checks) });
     checks.push(...own.checks.map((c) => ({ ...c, message: `GPU ${index}: ${c.message}` })));
   }
@@ -82,6 +91,7 @@ async function verifyOne(
   nonce: Uint8Array,
   policy: NvidiaPolicy,
   rims: Rims,
+  ocsp: readonly Uint8Array[],
   now: Date,
 ): Promise<Omit<GpuResult, "index" | "verdict">> {
   let verification: Awaited<ReturnType<typeof verifyGpuEvidence>>;
@@ -89,6 +99,7 @@ async function verifyOne(
     verification = await verifyGpuEvidence(parseGpuEvidence(gpu.evidence), gpu.certificates, {
       now,
       nonce,
+      ocsp,
       ...(policy.simulatedRoots === undefined ? {} : { simulatedRoots: policy.simulatedRoots }),
     });
   } catch (error) {
@@ -113,6 +124,32 @@ async function verifyOne(
     claims,
     ...(ccMode === undefined ? {} : { ccMode }),
   };
+}
+
+/**
+ * The OCSP responses the collateral carries for every GPU: each response names the certificate
+ * it is about, so one list serves the whole set. Undefined when the collateral is malformed.
+ */
+function ocspResponses(collateral: Collateral | undefined): Uint8Array[] | undefined {
+  const text = collateral?.[NVIDIA_COLLATERAL.ocsp];
+  if (text === undefined) return [];
+  let list: unknown;
+  try {
+    list = JSON.parse(typeof text === "string" ? text : fromUtf8(text));
+  } catch {
+    return undefined;
+  }
+  if (!Array.isArray(list)) return undefined;
+  const responses: Uint8Array[] = [];
+  for (const item of list) {
+    const der =
+      typeof item === "string" && /^[A-Za-z0-9+/]*={0,2}$/.test(item)
+        ? fromBase64Url(item.replaceAll("+", "-").replaceAll("/", "_"))
+        : undefined;
+    if (der === undefined || der.length === 0) return undefined;
+    responses.push(der);
+  }
+  return responses;
 }
 
 async function verifiedRims(options: GpuSetOptions): Promise<Rims> {
@@ -145,7 +182,7 @@ async function verifiedRims(options: GpuSetOptions): Promise<Rims> {
   }
 }
 
-/** The GPU's driver and VBIOS RIMs (chosen by version) against its measurements. */
+/** The GPU's driver and VBIOS RIMs (chosen by chip and version) against its measurements. */
 function rimChecks(claims: GpuClaims, rims: Rims, required: boolean): Check[] {
   const missing = (why: string) =>
     required ? [fail("nvidia.rim.missing", why)] : [skip("nvidia.rim.measurements", why)];
@@ -153,22 +190,14 @@ function rimChecks(claims: GpuClaims, rims: Rims, required: boolean): Check[] {
   if (rims.kind === "none") {
     return missing("No verified RIMs were available to compare the measurements with.");
   }
-  const find = (version: string | undefined) =>
-    version === undefined
-      ? undefined
-      : rims.rims.find((r) => r.rim.firmwareVersion === version.toLowerCase())?.rim;
-  const driver = find(claims.driverVersion);
-  const vbios = find(claims.vbiosVersion);
+  const { driver, vbios } = rimsForGpu(
+    claims,
+    rims.rims.map((r) => r.rim),
+  );
   if (driver === undefined || vbios === undefined) {
     return missing(
-      `No RIM matches the ${driver === undefined ? `driver ${claims.driverVersion ?? "(unknown)"}` : `VBIOS ${claims.vbiosVersion ?? "(unknown)"}`}.`,
+      `No RIM matches the ${claims.chip} ${driver === undefined ? `driver ${claims.driverVersion ?? "(unknown)"}` : `VBIOS ${claims.vbiosVersion ?? "(unknown)"}`}.`,
     );
   }
-  // RIM indexes count from 0, SPDM measurement blocks from 1.
-  const measurements = new Map(
-    Object.entries(claims.measurements).map(([index, value]) => [Number(index) - 1, value]),
-  );
-  return compareMeasurements([driver, vbios], measurements, {
-    ...(claims.nvdec0Status?.state === "disabled" ? { skip: [35] } : {}),
-  });
+  return compareGpuWithRims(claims, [driver, vbios]);
 }

@@ -6,4 +6,9 @@ export const NVIDIA_COLLATERAL = {
    * may carry them; a caller may also bring its own.
    */
   rims: "nvidia_rims",
+  /**
+   * OCSP responses for the GPUs' certificate chains: a JSON list of base64 DER OCSPResponses, as
+   * NVIDIA's OCSP service answers them, in any order. They are signed, so anyone may carry them.
+   */
+  ocsp: "nvidia_ocsp",
 } as const;

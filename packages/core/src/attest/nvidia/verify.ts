@@ -6,6 +6,7 @@ import type { GpuEvidence } from "./abi/types.js";
 import { verifyGpuCertChain } from "./chain.js";
 import { type GpuClaims, gpuClaims } from "./claims.js";
 import { p384Key } from "./keys.js";
+import { gpuRevocation } from "./revocation.js";
 
 /** The SPDM nonce is 32 bytes; NVIDIA's verifiers take the first 32 of a longer one. */
 const NONCE_LENGTH = 32;
@@ -20,6 +21,11 @@ export interface VerifyGpuOptions {
    * that chains to one carries the warn check nvidia.simulated and claims naming that root.
    */
   readonly simulatedRoots?: readonly string[];
+  /**
+   * DER OCSP responses for the chain's certificates, in any order, as NVIDIA's OCSP service
+   * answered them; none by default, which leaves revocation unknown. Nothing is fetched.
+   */
+  readonly ocsp?: readonly Uint8Array[];
 }
 
 export interface GpuVerification {
@@ -31,7 +37,8 @@ export interface GpuVerification {
 /**
  * Authenticity of one GPU or NVSwitch evidence: the nonce, the device's ECDSA P-384 signature
  * over request ‖ response, the certificate chain to the pinned NVIDIA root, and the FWID the
- * leaf certifies. Every check runs and is reported; a malformed chain throws a ParseError.
+ * leaf certifies, and the chain's revocation from the OCSP responses supplied. Every check runs
+ * and is reported; a malformed chain throws a ParseError.
  */
 export async function verifyGpuEvidence(
   evidence: GpuEvidence,
@@ -53,12 +60,11 @@ export async function verifyGpuEvidence(
     );
   }
   checks.push(await signatureCheck(evidence, chain.leaf), ...chain.checks);
-  checks.push(
-    warn(
-      "nvidia.revocation",
-      "No OCSP response was checked, so whether a certificate in the chain was revoked is unknown.",
-    ),
-  );
+  const revocation = await gpuRevocation(chain.certificates, options.ocsp ?? [], {
+    now: options.now,
+    kind: chain.device?.kind,
+  });
+  checks.push(revocation.check);
   if (checks.some((check) => check.status === "fail")) return { checks };
   // No failed check means the chain reached a trusted root, named a known device and its leaf
   // carries an FWID.
@@ -66,7 +72,7 @@ export async function verifyGpuEvidence(
   if (device === undefined || leafFwid === undefined || trustAnchor === undefined) {
     return { checks };
   }
-  const claims = gpuClaims(evidence, device, leafFwid);
+  const claims = gpuClaims(evidence, device, leafFwid, revocation.status);
   return {
     checks,
     claims: {
