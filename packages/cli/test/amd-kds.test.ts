@@ -1,8 +1,5 @@
 import assert from "node:assert/strict";
-import { mkdtemp, readdir, readFile, rm, stat, utimes, writeFile } from "node:fs/promises";
-import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
-import { tmpdir } from "node:os";
+import { readFile, stat, utimes, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { TESTVECTORS, vectorEntry } from "../../core/test/support/testvectors.js";
@@ -14,6 +11,15 @@ import {
   type KdsRequest,
   vcekUrl,
 } from "../src/collateral/amd-kds.js";
+import {
+  cachedFiles,
+  type Handler,
+  type Route,
+  rejection,
+  routes,
+  startLoopbackServer,
+  tempCacheDirs,
+} from "./support/http-fixture.js";
 
 /** The TCB parts index.json records for a report. */
 function recordedTcb(id: string): Record<string, number> | undefined {
@@ -49,55 +55,17 @@ function requestFromReport(report: Uint8Array, product: KdsRequest["product"]): 
 const hex = (bytes: Uint8Array) => Buffer.from(bytes).toString("hex");
 const two = (n: number) => String(n).padStart(2, "0");
 
-interface Kds {
-  baseUrl: string;
-  /** Path and query of every request, in arrival order. */
-  requests: string[];
-  /** The most requests that were open at the same time. */
-  maxInFlight: number;
-  close(): Promise<void>;
-}
-
-type Handler = (req: IncomingMessage, res: ServerResponse, n: number) => void;
-
-/** A real HTTP server on 127.0.0.1 standing in for kdsintf.amd.com. */
-async function startKds(handler: Handler): Promise<Kds> {
-  let inFlight = 0;
-  const kds: Kds = { baseUrl: "", requests: [], maxInFlight: 0, close: async () => {} };
-  const server = createServer((req, res) => {
-    kds.requests.push(req.url ?? "");
-    inFlight++;
-    kds.maxInFlight = Math.max(kds.maxInFlight, inFlight);
-    res.on("close", () => inFlight--);
-    handler(req, res, kds.requests.length);
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  kds.baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  kds.close = () =>
-    new Promise<void>((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    });
-  return kds;
-}
-
 /** Serves exactly these path+query strings, as KDS does; anything else is a 404. */
-function routes(table: Record<string, Uint8Array | string>, delayMs = 0): Handler {
-  return (req, res) => {
-    const body = table[req.url ?? ""];
-    setTimeout(() => {
-      if (body === undefined) {
-        res.writeHead(404, { "content-type": "text/plain" }).end("Not Found");
-        return;
-      }
-      const pem = typeof body === "string";
-      res
-        .writeHead(200, {
-          "content-type": pem ? "application/x-pem-file" : "application/octet-stream",
-        })
-        .end(body);
-    }, delayMs);
-  };
+function kdsRoutes(table: Record<string, Uint8Array | string>, delayMs = 0): Handler {
+  const typed: Record<string, Route> = {};
+  for (const [path, body] of Object.entries(table)) {
+    const pem = typeof body === "string";
+    typed[path] = {
+      body,
+      headers: { "content-type": pem ? "application/x-pem-file" : "application/octet-stream" },
+    };
+  }
+  return routes(typed, "Not Found", delayMs);
 }
 
 let milanReport: Uint8Array;
@@ -110,27 +78,7 @@ let crlA: Uint8Array;
 let crlB: Uint8Array;
 let milan: KdsRequest;
 let milanPath: string;
-const temps: string[] = [];
-
-async function cacheDir(): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), "cloister-kds-"));
-  temps.push(dir);
-  return join(dir, "cache");
-}
-
-async function cachedFiles(dir: string): Promise<string[]> {
-  return (await readdir(dir)).filter((name) => !name.endsWith(".tmp"));
-}
-
-async function rejection(promise: Promise<unknown>): Promise<CollateralFetchError> {
-  try {
-    await promise;
-  } catch (error) {
-    assert.ok(error instanceof CollateralFetchError, `expected CollateralFetchError: ${error}`);
-    return error;
-  }
-  assert.fail("expected a rejection");
-}
+const { cacheDir, removeAll } = tempCacheDirs("cloister-kds-");
 
 before(async () => {
   milanReport = await vector("sev-snp/go-sev-guest-milan/attestation.bin");
@@ -147,9 +95,7 @@ before(async () => {
     `?blSPL=${two(t.bootloader)}&teeSPL=${two(t.tee)}&snpSPL=${two(t.snp)}&ucodeSPL=${two(t.microcode)}`;
 });
 
-after(async () => {
-  for (const dir of temps) await rm(dir, { recursive: true, force: true });
-});
+after(removeAll);
 
 describe("vcekUrl", () => {
   test("Milan: 64-byte hwid and the report's TCB, as the vectors' index records it", () => {
@@ -224,7 +170,7 @@ describe("vcekUrl", () => {
 
 describe("fetchVcek against a local KDS", () => {
   test("requests the exact URL, returns the DER and serves the second call from cache", async () => {
-    const kds = await startKds(routes({ [milanPath]: milanVcek }));
+    const kds = await startLoopbackServer(kdsRoutes({ [milanPath]: milanVcek }));
     try {
       const dir = await cacheDir();
       const seen: string[] = [];
@@ -250,7 +196,7 @@ describe("fetchVcek against a local KDS", () => {
   test("Turin asks for the 8-byte hwid with fmcSPL", async () => {
     const turin = requestFromReport(turinReport, "Turin");
     const path = new URL(vcekUrl(turin)).pathname + new URL(vcekUrl(turin)).search;
-    const kds = await startKds(routes({ [path]: turinVcek }));
+    const kds = await startLoopbackServer(kdsRoutes({ [path]: turinVcek }));
     try {
       const bytes = await fetchVcek(turin, { baseUrl: kds.baseUrl, cacheDir: await cacheDir() });
       assert.deepEqual(bytes, turinVcek);
@@ -265,7 +211,7 @@ describe("fetchVcek against a local KDS", () => {
   });
 
   test("refresh: true ignores the cache and asks again", async () => {
-    const kds = await startKds(routes({ [milanPath]: milanVcek }));
+    const kds = await startLoopbackServer(kdsRoutes({ [milanPath]: milanVcek }));
     try {
       const options = { baseUrl: kds.baseUrl, cacheDir: await cacheDir() };
       await fetchVcek(milan, options);
@@ -277,7 +223,7 @@ describe("fetchVcek against a local KDS", () => {
   });
 
   test("a corrupted or truncated cache entry is refetched and replaced", async () => {
-    const kds = await startKds(routes({ [milanPath]: milanVcek }));
+    const kds = await startLoopbackServer(kdsRoutes({ [milanPath]: milanVcek }));
     try {
       const dir = await cacheDir();
       const options = { baseUrl: kds.baseUrl, cacheDir: dir };
@@ -298,7 +244,7 @@ describe("fetchVcek against a local KDS", () => {
   });
 
   test("404 is kds.http_status naming the URL and status", async () => {
-    const kds = await startKds(routes({}));
+    const kds = await startLoopbackServer(kdsRoutes({}));
     try {
       const error = await rejection(
         fetchVcek(milan, { baseUrl: kds.baseUrl, cacheDir: await cacheDir() }),
@@ -313,7 +259,7 @@ describe("fetchVcek against a local KDS", () => {
   });
 
   test("a 200 that is not DER is kds.not_der and is not cached", async () => {
-    const kds = await startKds(routes({ [milanPath]: "<html>maintenance</html>" }));
+    const kds = await startLoopbackServer(kdsRoutes({ [milanPath]: "<html>maintenance</html>" }));
     try {
       const dir = await cacheDir();
       const options = { baseUrl: kds.baseUrl, cacheDir: dir };
@@ -326,8 +272,8 @@ describe("fetchVcek against a local KDS", () => {
   });
 
   test("429 with Retry-After: 1 is waited out once, then succeeds", async () => {
-    const serve = routes({ [milanPath]: milanVcek });
-    const kds = await startKds((req, res, n) => {
+    const serve = kdsRoutes({ [milanPath]: milanVcek });
+    const kds = await startLoopbackServer((req, res, n) => {
       if (n === 1) res.writeHead(429, { "retry-after": "1" }).end("slow down");
       else serve(req, res, n);
     });
@@ -343,7 +289,7 @@ describe("fetchVcek against a local KDS", () => {
   });
 
   test("429 twice, or with a long Retry-After, fails as kds.rate_limited", async () => {
-    const kds = await startKds((req, res) =>
+    const kds = await startLoopbackServer((req, res) =>
       res.writeHead(429, { "retry-after": req.url?.includes("crl") ? "3600" : "0" }).end(),
     );
     try {
@@ -363,7 +309,7 @@ describe("fetchVcek against a local KDS", () => {
   });
 
   test("a server that never answers is kds.timeout", async () => {
-    const kds = await startKds(() => {});
+    const kds = await startLoopbackServer(() => {});
     try {
       const error = await rejection(
         fetchVcek(milan, { baseUrl: kds.baseUrl, cacheDir: await cacheDir(), timeoutMs: 200 }),
@@ -377,7 +323,7 @@ describe("fetchVcek against a local KDS", () => {
   });
 
   test("nothing listening is kds.network", async () => {
-    const kds = await startKds(() => {});
+    const kds = await startLoopbackServer(() => {});
     await kds.close();
     const error = await rejection(
       fetchVcek(milan, { baseUrl: kds.baseUrl, cacheDir: await cacheDir() }),
@@ -388,7 +334,9 @@ describe("fetchVcek against a local KDS", () => {
 
   test("requests go out one at a time", async () => {
     const chainPath = "/vcek/v1/Milan/cert_chain";
-    const kds = await startKds(routes({ [milanPath]: milanVcek, [chainPath]: milanChain }, 50));
+    const kds = await startLoopbackServer(
+      kdsRoutes({ [milanPath]: milanVcek, [chainPath]: milanChain }, 50),
+    );
     try {
       const options = { baseUrl: kds.baseUrl, cacheDir: await cacheDir() };
       await Promise.all([fetchVcek(milan, options), fetchCertChain("Milan", options)]);
@@ -402,7 +350,7 @@ describe("fetchVcek against a local KDS", () => {
 
 describe("fetchCertChain and fetchCrl", () => {
   test("the cert chain is the ASK/ARK PEM, cached indefinitely", async () => {
-    const kds = await startKds(routes({ "/vcek/v1/Milan/cert_chain": milanChain }));
+    const kds = await startLoopbackServer(kdsRoutes({ "/vcek/v1/Milan/cert_chain": milanChain }));
     try {
       const dir = await cacheDir();
       const options = { baseUrl: kds.baseUrl, cacheDir: dir };
@@ -418,7 +366,7 @@ describe("fetchCertChain and fetchCrl", () => {
   });
 
   test("the CRL is reused for 24 h and refetched after", async () => {
-    const kds = await startKds((_req, res, n) =>
+    const kds = await startLoopbackServer((_req, res, n) =>
       res.writeHead(200, { "content-type": "application/pkix-crl" }).end(n === 1 ? crlA : crlB),
     );
     try {

@@ -1,19 +1,24 @@
 import assert from "node:assert/strict";
-import { mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
-import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
-import { tmpdir } from "node:os";
+import { readFile, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { TESTVECTORS, vectorEntry } from "../../core/test/support/testvectors.js";
-import { CollateralFetchError } from "../src/collateral/http-cache.js";
 import {
   DCAP_COLLATERAL_FORMAT,
   fetchDcapCollateral,
   type PcsOptions,
   type PcsRequest,
 } from "../src/collateral/intel-pcs.js";
+import {
+  type LoopbackServer,
+  type Route,
+  rejection,
+  routes,
+  startLoopbackServer,
+  tempCacheDirs,
+  cachedFiles as unsortedCachedFiles,
+} from "./support/http-fixture.js";
 
 /** The go-tdx-guest SPR vector ships every PCS answer its mock PCS served, bodies and chains. */
 const VECTOR = vectorEntry("tdx/go-tdx-guest-spr-v4");
@@ -30,7 +35,7 @@ interface Served {
 
 let served: Served;
 let fmspc: string;
-const temps: string[] = [];
+const { cacheDir, removeAll } = tempCacheDirs("cloister-pcs-");
 
 async function vector(role: string): Promise<Uint8Array> {
   const path = VECTOR.files[role];
@@ -60,59 +65,13 @@ before(async () => {
   assert.equal(JSON.parse(text(served.tcbInfo)).tcbInfo.fmspc, fmspc);
 });
 
-after(async () => {
-  for (const dir of temps) await rm(dir, { recursive: true, force: true });
-});
+after(removeAll);
 
-interface Route {
-  body: Uint8Array | string;
-  headers?: Record<string, string>;
-}
-
-interface Pcs {
-  baseUrl: string;
-  /** Path and query of every request, in arrival order. */
-  requests: string[];
-  maxInFlight: number;
-  close(): Promise<void>;
-}
-
-type Handler = (req: IncomingMessage, res: ServerResponse, n: number) => void;
-
-/** A real HTTP server on 127.0.0.1 standing in for api.trustedservices.intel.com. */
-async function startPcs(handler: Handler): Promise<Pcs> {
-  let inFlight = 0;
-  const pcs: Pcs = { baseUrl: "", requests: [], maxInFlight: 0, close: async () => {} };
-  const server = createServer((req, res) => {
-    pcs.requests.push(req.url ?? "");
-    inFlight++;
-    pcs.maxInFlight = Math.max(pcs.maxInFlight, inFlight);
-    res.on("close", () => inFlight--);
-    handler(req, res, pcs.requests.length);
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  pcs.baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  pcs.close = () =>
-    new Promise<void>((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    });
-  return pcs;
-}
+type Pcs = LoopbackServer;
 
 /** Serves exactly these path+query strings; anything else is a 404, as PCS answers. */
-function routes(table: Record<string, Route>, delayMs = 0): Handler {
-  return (req, res) => {
-    const route = table[req.url ?? ""];
-    setTimeout(() => {
-      if (route === undefined) {
-        res.writeHead(404, { "content-type": "text/plain" }).end("secret-looking body");
-        return;
-      }
-      res.writeHead(200, route.headers ?? {}).end(route.body);
-    }, delayMs);
-  };
-}
+const pcsRoutes = (table: Record<string, Route>, delayMs = 0) =>
+  routes(table, "secret-looking body", delayMs);
 
 const ROOT_CRL_PATH = "/IntelSGXRootCA.der";
 
@@ -153,14 +112,8 @@ function expectedPaths(tee: "sgx" | "tdx", ca: "platform" | "processor"): string
   ];
 }
 
-async function cacheDir(): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), "cloister-pcs-"));
-  temps.push(dir);
-  return join(dir, "cache");
-}
-
 async function cachedFiles(dir: string): Promise<string[]> {
-  return (await readdir(dir)).filter((name) => !name.endsWith(".tmp")).sort();
+  return (await unsortedCachedFiles(dir)).sort();
 }
 
 function options(pcs: Pcs, dir: string, extra: Partial<PcsOptions> = {}): PcsOptions {
@@ -205,16 +158,6 @@ function assertBundleIsServed(bundleText: string): void {
   assert.deepEqual(crlDer(bundle.rootCrl as string), served.rootCrl);
 }
 
-async function rejection(promise: Promise<unknown>): Promise<CollateralFetchError> {
-  try {
-    await promise;
-  } catch (error) {
-    assert.ok(error instanceof CollateralFetchError, `expected CollateralFetchError: ${error}`);
-    return error;
-  }
-  assert.fail("expected a rejection");
-}
-
 /** Moves every cache entry's fetch time back by this many hours. */
 async function age(dir: string, hours: number): Promise<void> {
   for (const name of await cachedFiles(dir)) {
@@ -227,7 +170,7 @@ async function age(dir: string, hours: number): Promise<void> {
 
 describe("fetchDcapCollateral against a local PCS", () => {
   test("TDX: exact v4 paths, the served bodies and chains, then the cache", async () => {
-    const pcs = await startPcs(routes(pcsTable("tdx", "platform")));
+    const pcs = await startLoopbackServer(pcsRoutes(pcsTable("tdx", "platform")));
     try {
       const dir = await cacheDir();
       const seen: string[] = [];
@@ -259,7 +202,7 @@ describe("fetchDcapCollateral against a local PCS", () => {
   });
 
   test("SGX with the processor CA: the SGX paths and ca=processor", async () => {
-    const pcs = await startPcs(routes(pcsTable("sgx", "processor")));
+    const pcs = await startLoopbackServer(pcsRoutes(pcsTable("sgx", "processor")));
     try {
       const request: PcsRequest = { tee: "sgx", fmspc: fmspc.toUpperCase(), ca: "processor" };
       assertBundleIsServed(await fetchDcapCollateral(request, options(pcs, await cacheDir())));
@@ -271,7 +214,7 @@ describe("fetchDcapCollateral against a local PCS", () => {
 
   test("platform and processor CRLs are cached apart", async () => {
     const table = { ...pcsTable("tdx", "platform"), ...pcsTable("tdx", "processor") };
-    const pcs = await startPcs(routes(table));
+    const pcs = await startLoopbackServer(pcsRoutes(table));
     try {
       const opts = options(pcs, await cacheDir());
       await fetchDcapCollateral(tdx(), opts);
@@ -286,7 +229,7 @@ describe("fetchDcapCollateral against a local PCS", () => {
   });
 
   test("defaults: Intel's PCS and its root CA CRL URL", async () => {
-    const pcs = await startPcs(routes(pcsTable("tdx", "platform")));
+    const pcs = await startLoopbackServer(pcsRoutes(pcsTable("tdx", "platform")));
     try {
       const asked: string[] = [];
       const redirect: typeof fetch = (input, init) => {
@@ -316,7 +259,7 @@ describe("fetchDcapCollateral against a local PCS", () => {
       const table = pcsTable("tdx", "platform");
       delete table[ROOT_CRL_PATH];
       table[rootcacrl] = { body };
-      const pcs = await startPcs(routes(table));
+      const pcs = await startLoopbackServer(pcsRoutes(table));
       try {
         const bundle = await fetchDcapCollateral(tdx(), {
           baseUrl: `${pcs.baseUrl}/`,
@@ -335,7 +278,7 @@ describe("fetchDcapCollateral against a local PCS", () => {
   });
 
   test("PCCS mode names the PCCS in errors", async () => {
-    const pcs = await startPcs(routes({}));
+    const pcs = await startLoopbackServer(pcsRoutes({}));
     try {
       const error = await rejection(
         fetchDcapCollateral(tdx(), {
@@ -352,7 +295,7 @@ describe("fetchDcapCollateral against a local PCS", () => {
   });
 
   test("refresh: true ignores the cache and asks again", async () => {
-    const pcs = await startPcs(routes(pcsTable("tdx", "platform")));
+    const pcs = await startLoopbackServer(pcsRoutes(pcsTable("tdx", "platform")));
     try {
       const opts = options(pcs, await cacheDir());
       await fetchDcapCollateral(tdx(), opts);
@@ -365,7 +308,7 @@ describe("fetchDcapCollateral against a local PCS", () => {
   });
 
   test("entries are reused for 23 h and refetched at 25 h", async () => {
-    const pcs = await startPcs(routes(pcsTable("tdx", "platform")));
+    const pcs = await startLoopbackServer(pcsRoutes(pcsTable("tdx", "platform")));
     try {
       const dir = await cacheDir();
       const opts = options(pcs, dir);
@@ -393,7 +336,7 @@ describe("fetchDcapCollateral against a local PCS", () => {
     const table = pcsTable("tdx", "platform");
     const tcbPath = expectedPaths("tdx", "platform")[0] as string;
     table[tcbPath] = { ...(table[tcbPath] as Route), body: JSON.stringify(document) };
-    const pcs = await startPcs(routes(table));
+    const pcs = await startLoopbackServer(pcsRoutes(table));
     try {
       const opts = options(pcs, await cacheDir());
       await fetchDcapCollateral(tdx(), opts);
@@ -408,7 +351,7 @@ describe("fetchDcapCollateral against a local PCS", () => {
   });
 
   test("a damaged cache entry is refetched and replaced", async () => {
-    const pcs = await startPcs(routes(pcsTable("tdx", "platform")));
+    const pcs = await startLoopbackServer(pcsRoutes(pcsTable("tdx", "platform")));
     try {
       const dir = await cacheDir();
       const opts = options(pcs, dir);
@@ -438,7 +381,7 @@ describe("fetchDcapCollateral against a local PCS", () => {
       body: served.tcbInfo,
       headers: { "sgx-tcb-info-issuer-chain": encodeURIComponent(served.tcbInfoChain) },
     };
-    const pcs = await startPcs(routes(table));
+    const pcs = await startLoopbackServer(pcsRoutes(table));
     try {
       const dir = await cacheDir();
       const url = `${pcs.baseUrl}${tcbPath}`;
@@ -458,7 +401,7 @@ describe("fetchDcapCollateral against a local PCS", () => {
     const table = pcsTable("tdx", "platform");
     const crlPath = expectedPaths("tdx", "platform")[2] as string;
     table[crlPath] = { body: served.pckCrl };
-    const pcs = await startPcs(routes(table));
+    const pcs = await startLoopbackServer(pcsRoutes(table));
     try {
       const error = await rejection(fetchDcapCollateral(tdx(), options(pcs, await cacheDir())));
       assert.equal(error.code, "pcs.missing_issuer_chain");
@@ -474,7 +417,7 @@ describe("fetchDcapCollateral against a local PCS", () => {
     for (const header of ["%E0%A4%A", encodeURIComponent("not a certificate")]) {
       const table = pcsTable("tdx", "platform");
       table[tcbPath] = { body: served.tcbInfo, headers: { "tcb-info-issuer-chain": header } };
-      const pcs = await startPcs(routes(table));
+      const pcs = await startLoopbackServer(pcsRoutes(table));
       try {
         const error = await rejection(fetchDcapCollateral(tdx(), options(pcs, await cacheDir())));
         assert.equal(error.code, "pcs.bad_issuer_chain");
@@ -485,7 +428,7 @@ describe("fetchDcapCollateral against a local PCS", () => {
   });
 
   test("404 is pcs.http_status naming the URL and status, not the body", async () => {
-    const pcs = await startPcs(routes({}));
+    const pcs = await startLoopbackServer(pcsRoutes({}));
     try {
       const error = await rejection(fetchDcapCollateral(tdx(), options(pcs, await cacheDir())));
       const url = `${pcs.baseUrl}/tdx/certification/v4/tcb?fmspc=${fmspc}`;
@@ -510,7 +453,7 @@ describe("fetchDcapCollateral against a local PCS", () => {
     for (const [path, code] of cases) {
       const table = pcsTable("tdx", "platform");
       table[path] = { ...(table[path] as Route), body: "<html>maintenance</html>" };
-      const pcs = await startPcs(routes(table));
+      const pcs = await startLoopbackServer(pcsRoutes(table));
       try {
         const dir = await cacheDir();
         assert.equal((await rejection(fetchDcapCollateral(tdx(), options(pcs, dir)))).code, code);
@@ -523,8 +466,8 @@ describe("fetchDcapCollateral against a local PCS", () => {
   });
 
   test("429 with Retry-After: 0 is retried once, then succeeds", async () => {
-    const serve = routes(pcsTable("tdx", "platform"));
-    const pcs = await startPcs((req, res, n) => {
+    const serve = pcsRoutes(pcsTable("tdx", "platform"));
+    const pcs = await startLoopbackServer((req, res, n) => {
       if (n === 1) res.writeHead(429, { "retry-after": "0" }).end();
       else serve(req, res, n);
     });
@@ -542,7 +485,7 @@ describe("fetchDcapCollateral against a local PCS", () => {
       ["3600", 1],
       ["0", 2],
     ] as const) {
-      const pcs = await startPcs((_req, res) =>
+      const pcs = await startLoopbackServer((_req, res) =>
         res.writeHead(429, { "retry-after": retryAfter }).end(),
       );
       try {
@@ -557,7 +500,7 @@ describe("fetchDcapCollateral against a local PCS", () => {
   });
 
   test("a server that never answers is pcs.timeout", async () => {
-    const pcs = await startPcs(() => {});
+    const pcs = await startLoopbackServer(() => {});
     try {
       const error = await rejection(
         fetchDcapCollateral(tdx(), options(pcs, await cacheDir(), { timeoutMs: 200 })),
@@ -570,7 +513,7 @@ describe("fetchDcapCollateral against a local PCS", () => {
   });
 
   test("nothing listening is pcs.network", async () => {
-    const pcs = await startPcs(() => {});
+    const pcs = await startLoopbackServer(() => {});
     await pcs.close();
     const error = await rejection(fetchDcapCollateral(tdx(), options(pcs, await cacheDir())));
     assert.equal(error.code, "pcs.network");
@@ -582,7 +525,7 @@ describe("fetchDcapCollateral against a local PCS", () => {
 
   test("requests go out one at a time", async () => {
     const table = { ...pcsTable("tdx", "platform"), ...pcsTable("sgx", "processor") };
-    const pcs = await startPcs(routes(table, 30));
+    const pcs = await startLoopbackServer(pcsRoutes(table, 30));
     try {
       const dir = await cacheDir();
       await Promise.all([
@@ -597,7 +540,7 @@ describe("fetchDcapCollateral against a local PCS", () => {
   });
 
   test("malformed requests are refused before any request", async () => {
-    const pcs = await startPcs(routes(pcsTable("tdx", "platform")));
+    const pcs = await startLoopbackServer(pcsRoutes(pcsTable("tdx", "platform")));
     try {
       const bad: PcsRequest[] = [
         { ...tdx(), fmspc: fmspc.slice(2) },

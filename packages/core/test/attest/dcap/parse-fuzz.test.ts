@@ -3,7 +3,8 @@ import { readFileSync } from "node:fs";
 import { test } from "node:test";
 import fc from "fast-check";
 import { isDcapQuote, parseQuote, type Quote } from "../../../src/attest/dcap/abi/index.js";
-import { ParseError } from "../../../src/errors.js";
+import type { ParseError } from "../../../src/errors.js";
+import { mutate, mutation, parsedOrRefused } from "../../support/fuzz.js";
 import { TESTVECTORS, VECTOR_INDEX } from "../../support/testvectors.js";
 
 /**
@@ -13,16 +14,8 @@ import { TESTVECTORS, VECTOR_INDEX } from "../../support/testvectors.js";
  * throw fails the property. What does parse must be consistent with the bytes it came from.
  */
 function total(bytes: Uint8Array): Quote | undefined {
-  let quote: Quote;
-  try {
-    quote = parseQuote(bytes);
-  } catch (error) {
-    if (!(error instanceof ParseError)) throw error;
-    assert.match(error.code, /^dcap\.quote\.[a-z_]+$/);
-    assert.ok(error.field.length > 0);
-    assert.ok(error.offset !== undefined && error.offset >= 0 && error.offset <= bytes.length);
-    return undefined;
-  }
+  const quote = parsedOrRefused(parseQuote, bytes, /^dcap\.quote\.[a-z_]+$/);
+  if (quote === undefined) return undefined;
   const { header, body, signatureData, signedBytes } = quote;
   assert.ok(isDcapQuote(bytes));
   assert.ok([3, 4, 5].includes(header.version));
@@ -126,34 +119,6 @@ function fields(bytes: Uint8Array): (readonly [number, 2 | 4])[] {
   ];
 }
 const targets = seeds.map((seed) => ({ seed, fields: fields(seed) }));
-
-/** Byte-level edits of a seed: overwrite, bit flip, truncate, extend, or splice a run. */
-const mutation = fc.oneof(
-  fc.record({ op: fc.constant("set" as const), at: fc.nat(), value: fc.nat(255) }),
-  fc.record({ op: fc.constant("flip" as const), at: fc.nat(), bit: fc.nat(7) }),
-  fc.record({ op: fc.constant("truncate" as const), at: fc.nat() }),
-  fc.record({ op: fc.constant("extend" as const), tail: fc.uint8Array({ maxLength: 64 }) }),
-  fc.record({
-    op: fc.constant("splice" as const),
-    at: fc.nat(),
-    run: fc.uint8Array({ maxLength: 80 }),
-  }),
-);
-type Mutation = typeof mutation extends fc.Arbitrary<infer M> ? M : never;
-
-function mutate(seed: Uint8Array, edits: readonly Mutation[]): Uint8Array {
-  let bytes = seed.slice();
-  for (const edit of edits) {
-    const at = bytes.length === 0 ? 0 : ("at" in edit ? edit.at : 0) % bytes.length;
-    if (edit.op === "set" && bytes.length > 0) bytes[at] = edit.value;
-    else if (edit.op === "flip" && bytes.length > 0)
-      bytes[at] = (bytes[at] as number) ^ (1 << edit.bit);
-    else if (edit.op === "truncate") bytes = bytes.slice(0, at);
-    else if (edit.op === "extend") bytes = cat(bytes, edit.tail);
-    else if (edit.op === "splice") bytes.set(edit.run.subarray(0, bytes.length - at), at);
-  }
-  return bytes;
-}
 
 /** A 32-bit field edit: nudged by a little, set to an edge value, or to anything. */
 const fieldValue = fc.oneof(
