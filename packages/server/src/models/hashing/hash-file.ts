@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import { closeSync, openSync, readSync } from "node:fs";
 import { type FileHandle, open } from "node:fs/promises";
 
 /**
@@ -93,6 +94,51 @@ export async function hashFile(
     // A read still in flight must settle before its buffer is reused or the file closed.
     await pending?.catch(() => undefined);
     await handle?.close().catch(() => undefined);
+  }
+  return hash.digest("hex");
+}
+
+/**
+ * SHA-256 of a file read synchronously into one buffer: for worker threads, which have nothing
+ * else to do. With every core hashing its own file, overlapping reads gains nothing and the
+ * extra libuv threads only compete for the same cores (bench/model-hash, several files).
+ * Same size rule and errors as hashFile.
+ */
+export function hashFileSync(
+  path: string,
+  size: number,
+  buffer: Buffer,
+  onBytes?: (bytes: number) => void,
+): string {
+  const hash = createHash("sha256");
+  let fd: number | undefined;
+  try {
+    fd = openSync(path, "r");
+    let position = 0;
+    for (;;) {
+      const bytesRead = readSync(
+        fd,
+        buffer,
+        0,
+        Math.min(buffer.length, size + 1 - position),
+        position,
+      );
+      if (bytesRead === 0) break;
+      position += bytesRead;
+      if (position > size) break;
+      hash.update(bytesRead === buffer.length ? buffer : buffer.subarray(0, bytesRead));
+      onBytes?.(bytesRead);
+    }
+    if (position !== size) {
+      throw new HashFileError(
+        "model.files.changed",
+        `"${path}" changed size while it was hashed (${size} bytes listed).`,
+      );
+    }
+  } catch (error) {
+    throw readError(error, path);
+  } finally {
+    if (fd !== undefined) closeSync(fd);
   }
   return hash.digest("hex");
 }

@@ -18,7 +18,7 @@ export interface HashProgress {
 export interface HashModelOptions extends ListModelFilesOptions {
   /** A loaded cache, or false to read every byte; default: DigestCache.open() at its default path. */
   readonly cache?: DigestCache | false;
-  /** Threads hashing files at once, this one included (default os.availableParallelism()). */
+  /** Threads hashing files at once (default os.availableParallelism()); one file is hashed on this thread. */
   readonly workers?: number;
   /** Called as bytes are hashed (or found in the cache); the last call has done = total. */
   readonly onProgress?: (progress: HashProgress) => void;
@@ -56,8 +56,9 @@ function workerCount(workers: number | undefined): number {
 /**
  * The model_signing "files" serialization of the model at `root`: one SHA-256 per file, named
  * and ordered as its manifest names and orders them (see listModelFiles). Files are streamed
- * (two 2 MiB buffers per thread) on this thread and `workers - 1` worker threads in parallel;
- * digests of unchanged files come from the cache without reading them.
+ * through fixed buffers: one file on this thread, reads overlapped with hashing; several on up
+ * to `workers` worker threads in parallel (see hash-pool.ts). Digests of unchanged files come
+ * from the cache without reading them.
  */
 export async function hashModel(
   root: string,

@@ -10,7 +10,7 @@ export interface PoolJob {
 }
 
 export interface PoolOptions {
-  /** Hashing threads in all: this one plus `threads - 1` workers. */
+  /** Hashing threads at most: this one alone, or this many workers for several files. */
   readonly threads: number;
   /** Start no worker when fewer bytes than this are to be hashed: one costs ~50 ms to start. */
   readonly minBytesForWorkers: number;
@@ -88,10 +88,10 @@ class HashThread {
 }
 
 /**
- * Hashes `jobs` on this thread and up to `threads - 1` worker threads, each taking the next job
- * from one shared queue in the order given (largest first balances the load). This thread starts
- * at once, so a lone file never waits for a worker to boot. When this settles, every worker has
- * been told to terminate: on success, on the first error and on abort.
+ * Hashes `jobs` on this thread alone, or, for several files worth the start-up of threads, on
+ * up to `threads` worker threads, each taking the next job from one shared queue in the order
+ * given (largest first balances the load). When this settles, every worker has been told to
+ * terminate: on success, on the first error and on abort (which also stops a file mid-read).
  */
 export async function hashInPool(jobs: readonly PoolJob[], options: PoolOptions): Promise<void> {
   const { signal } = options;
@@ -100,9 +100,16 @@ export async function hashInPool(jobs: readonly PoolJob[], options: PoolOptions)
   const take = (): number | undefined => (next < jobs.length ? next++ : undefined);
   const stop = new AbortController();
   const bytes = jobs.reduce((sum, job) => sum + job.size, 0);
-  const workerCount =
-    bytes < options.minBytesForWorkers ? 0 : Math.min(options.threads - 1, jobs.length - 1);
-  const threads = Array.from({ length: workerCount }, () => new HashThread(options.onBytes));
+  // One file (or little to hash): this thread, its reads overlapped on the libuv pool, which
+  // makes one file faster than one core's read-then-hash. Several files on several cores: one
+  // worker per core, each reading and hashing a file at a time, as many openssl processes would.
+  const parallel = bytes >= options.minBytesForWorkers && options.threads > 1 && jobs.length > 1;
+  const threads = parallel
+    ? Array.from(
+        { length: Math.min(options.threads, jobs.length) },
+        () => new HashThread(options.onBytes),
+      )
+    : [];
 
   const mainLane = async () => {
     const buffers = readBuffers();
@@ -126,7 +133,8 @@ export async function hashInPool(jobs: readonly PoolJob[], options: PoolOptions)
     signal?.addEventListener("abort", onAbort, { once: true });
   });
   try {
-    await Promise.race([aborted, Promise.all([mainLane(), ...threads.map(workerLane)])]);
+    const lanes = parallel ? threads.map(workerLane) : [mainLane()];
+    await Promise.race([aborted, Promise.all(lanes)]);
   } catch (error) {
     throw asCloisterError(error);
   } finally {

@@ -5,7 +5,7 @@
  */
 
 import { parentPort } from "node:worker_threads";
-import { HashFileError, hashFile, readBuffers } from "./hash-file.js";
+import { HashFileError, hashFileSync, READ_BYTES } from "./hash-file.js";
 import type { PoolReply, PoolRequest } from "./pool-messages.js";
 
 /** Progress is batched: a message per chunk would cost more than the chunk's hashing. */
@@ -13,20 +13,18 @@ const PROGRESS_BYTES = 32 * 1024 * 1024;
 
 const port = parentPort;
 if (port === null) throw new Error("hash-worker.ts runs only as a worker thread.");
-const buffers = readBuffers();
+const buffer = Buffer.allocUnsafe(READ_BYTES);
 const post = (reply: PoolReply) => port.postMessage(reply);
 
-port.on("message", async ({ id, path, size }: PoolRequest) => {
+port.on("message", ({ id, path, size }: PoolRequest) => {
   let unreported = 0;
   try {
-    const sha256 = await hashFile(path, size, buffers, {
-      onBytes: (bytes) => {
-        unreported += bytes;
-        if (unreported >= PROGRESS_BYTES) {
-          post({ id, kind: "progress", bytes: unreported });
-          unreported = 0;
-        }
-      },
+    const sha256 = hashFileSync(path, size, buffer, (bytes) => {
+      unreported += bytes;
+      if (unreported >= PROGRESS_BYTES) {
+        post({ id, kind: "progress", bytes: unreported });
+        unreported = 0;
+      }
     });
     post({ id, kind: "done", sha256, bytes: unreported });
   } catch (error) {
