@@ -14,7 +14,7 @@ import { TESTVECTORS, vectorEntry } from "../../packages/core/test/support/testv
 import { otherShareNote, startCpuMeter } from "../shared/cpu.js";
 import { type GitState, gitState, type Machine, machine } from "../shared/machine.js";
 import { type Summary, summarize, timeLoop } from "../shared/measure.js";
-import { COMMON_OPTIONS } from "../shared/options.js";
+import { COMMON_OPTIONS, wholeNumber } from "../shared/options.js";
 import { publishResult } from "../shared/results.js";
 import { round } from "../shared/stats.js";
 import { fixed, table } from "../shared/table.js";
@@ -91,10 +91,7 @@ function parseOptions(argv: readonly string[]): Options | "help" {
     strict: true,
   });
   if (values.help) return "help";
-  const text = values.warm ?? (values.quick ? "200" : "2000");
-  const warm = Number(text);
-  if (!Number.isSafeInteger(warm) || warm < 1)
-    throw new Error(`--warm must be a whole number of at least 1, not "${text}".`);
+  const warm = wholeNumber("--warm", values.warm ?? (values.quick ? "200" : "2000"));
   return { quick: values.quick, warm, outDir: resolve(values.out) };
 }
 

@@ -1,7 +1,8 @@
-import { access, constants, mkdtemp, readdir, rm, stat } from "node:fs/promises";
+import { constants, mkdtemp, readdir, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { basename, join, relative, sep } from "node:path";
 import { CloisterError, type ModelFileDigest, toHex } from "@cloister/core";
+import { hasAccess } from "../fs-access.js";
 import {
   decryptModelDir,
   decryptModelFile,
@@ -150,12 +151,7 @@ async function verifyEncrypted(
 
 /** /dev/shm when this machine has it (memory, never disk), else the temporary directory. */
 async function privateRoot(): Promise<string> {
-  try {
-    await access("/dev/shm", constants.W_OK);
-    return "/dev/shm";
-  } catch {
-    return tmpdir();
-  }
+  return (await hasAccess("/dev/shm", constants.W_OK)) ? "/dev/shm" : tmpdir();
 }
 
 async function holdsEncryptedFiles(dir: string): Promise<boolean> {

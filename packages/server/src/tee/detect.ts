@@ -1,7 +1,8 @@
 import { constants } from "node:fs";
-import { access, stat } from "node:fs/promises";
+import { stat } from "node:fs/promises";
 import { join } from "node:path";
 import type { Platform } from "@cloister/core";
+import { hasAccess } from "../fs-access.js";
 import { cloisterConfigDir } from "./config-dir.js";
 import {
   CONFIGFS_TSM_ROOT,
@@ -174,7 +175,7 @@ async function probeConfigfs(
   files: ConfigfsFiles | undefined,
 ): Promise<{ info: TeeInterfaces["configfsTsm"]; provider?: ConfigfsTsmProvider }> {
   if (!(await isDirectory(path))) return { info: { path, present: false, writable: false } };
-  if (!(await canWrite(path))) {
+  if (!(await hasAccess(path, constants.W_OK))) {
     return {
       info: {
         path,
@@ -260,15 +261,6 @@ async function exists(path: string): Promise<boolean> {
 async function isDirectory(path: string): Promise<boolean> {
   try {
     return (await stat(path)).isDirectory();
-  } catch {
-    return false;
-  }
-}
-
-async function canWrite(path: string): Promise<boolean> {
-  try {
-    await access(path, constants.W_OK);
-    return true;
   } catch {
     return false;
   }

@@ -36,6 +36,16 @@ export class HashFileError extends Error {
   }
 }
 
+/** A file that ends elsewhere than the walker saw changed under us: no digest of mixed content. */
+function checkSize(path: string, position: number, size: number): void {
+  if (position !== size) {
+    throw new HashFileError(
+      "model.files.changed",
+      `"${path}" changed size while it was hashed (${size} bytes listed).`,
+    );
+  }
+}
+
 export const ABORTED_CODE = "model.hash.aborted";
 export const ABORTED_MESSAGE = "Hashing the model was cancelled.";
 
@@ -82,12 +92,7 @@ export async function hashFile(
       hash.update(bytesRead === buffer.length ? buffer : buffer.subarray(0, bytesRead));
       options.onBytes?.(bytesRead);
     }
-    if (position !== size) {
-      throw new HashFileError(
-        "model.files.changed",
-        `"${path}" changed size while it was hashed (${size} bytes listed).`,
-      );
-    }
+    checkSize(path, position, size);
   } catch (error) {
     throw readError(error, path);
   } finally {
@@ -129,12 +134,7 @@ export function hashFileSync(
       hash.update(bytesRead === buffer.length ? buffer : buffer.subarray(0, bytesRead));
       onBytes?.(bytesRead);
     }
-    if (position !== size) {
-      throw new HashFileError(
-        "model.files.changed",
-        `"${path}" changed size while it was hashed (${size} bytes listed).`,
-      );
-    }
+    checkSize(path, position, size);
   } catch (error) {
     throw readError(error, path);
   } finally {

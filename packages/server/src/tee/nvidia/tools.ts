@@ -1,6 +1,6 @@
 import { constants } from "node:fs";
-import { access } from "node:fs/promises";
 import { delimiter, isAbsolute, join } from "node:path";
+import { hasAccess } from "../../fs-access.js";
 
 /** Paths of NVIDIA's command-line tools; tests point them at fakes. */
 export interface GpuToolPaths {
@@ -33,20 +33,11 @@ async function findTool(
   name: string,
   env: NodeJS.ProcessEnv,
 ): Promise<string | undefined> {
-  if (given !== undefined) return (await executable(given)) ? given : undefined;
+  if (given !== undefined) return (await hasAccess(given, constants.X_OK)) ? given : undefined;
   for (const dir of (env.PATH ?? "").split(delimiter)) {
     if (!isAbsolute(dir)) continue;
     const path = join(dir, name);
-    if (await executable(path)) return path;
+    if (await hasAccess(path, constants.X_OK)) return path;
   }
   return undefined;
-}
-
-async function executable(path: string): Promise<boolean> {
-  try {
-    await access(path, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
 }
